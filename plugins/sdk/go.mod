@@ -1,0 +1,3 @@
+module github.com/pgdock/pgdock/plugins/sdk
+
+go 1.26.8
