@@ -1,0 +1,365 @@
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"go.uber.org/zap"
+
+	"github.com/pgdock/pgdock/plugins/sdk"
+)
+
+// Problem is one validation finding, from a plugin's own Validate or from
+// the host (conflicts between plugins, missing programs, bad policies).
+type Problem struct {
+	Plugin  string // plugin name; several joined by ',' for conflicts
+	Var     string // environment variable at fault, when there is one
+	Message string
+}
+
+func (p Problem) String() string {
+	s := "plugin " + p.Plugin + ": "
+	if p.Var != "" {
+		s += p.Var + ": "
+	}
+	return s + p.Message
+}
+
+// Conn is how plugins reach the running server (unix socket).
+type Conn = sdk.Conn
+
+// ConfigureInput describes the server to Configure and ModeCommand.
+type ConfigureInput struct {
+	PGData    string
+	Port      int
+	SocketDir string
+	Superuser string // POSTGRES_USER
+	Database  string // POSTGRES_DB
+	FirstBoot bool
+	// FilesDir is the base directory for plugin files; plugin <name>'s
+	// files go to FilesDir/<name>/. The entrypoint writes them (File.Path
+	// is already joined). Required when a plugin returns files.
+	FilesDir string
+}
+
+// Setting is a PostgreSQL parameter contributed by a plugin.
+type Setting struct {
+	Name   string // lower case
+	Value  string
+	Plugin string
+}
+
+// File is a file a plugin asked the host to write.
+type File struct {
+	Plugin  string
+	Path    string // absolute: FilesDir/<plugin>/<relative path>
+	Content []byte
+	Mode    os.FileMode // never world-accessible; 0600 when the plugin gave 0
+}
+
+// Contribution is everything the enabled plugins add to the configuration.
+type Contribution struct {
+	Settings         []Setting // Describe's static settings, then Configure's, by plugin name; no duplicates
+	PreloadLibraries []string  // shared_preload_libraries in load order
+	HBARules         []string  // complete pg_hba lines, by plugin name then declared order
+	Files            []File
+}
+
+// Command is the process a mode provider asks the host to supervise.
+type Command struct {
+	Plugin     string
+	Mode       string
+	Argv       []string
+	Env        []string // the child's complete environment, "K=V", sorted
+	Dir        string
+	StopSignal syscall.Signal
+}
+
+func (m *Manager) hookCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, m.opts.HookTimeout)
+}
+
+func (m *Manager) described() []described {
+	ds := make([]described, 0, len(m.instances))
+	for _, inst := range m.instances {
+		ds = append(ds, described{name: inst.name, desc: inst.desc})
+	}
+	return ds
+}
+
+// Validate returns every problem at once: each plugin's own findings (its
+// Validate hook with its declared env), bad crash policy values, required
+// programs missing from PATH (naming the Debian package), required
+// extensions missing from ExtensionDir, and conflicts between plugins (a
+// setting with different values, two mode providers, preload ordering).
+func (m *Manager) Validate(ctx context.Context) []Problem {
+	results := make([][]Problem, len(m.instances))
+	var wg sync.WaitGroup
+	for i, inst := range m.instances {
+		wg.Go(func() {
+			hctx, cancel := m.hookCtx(ctx)
+			defer cancel()
+			found, err := inst.rpc.Validate(hctx, inst.env)
+			var out []Problem
+			if err != nil {
+				out = append(out, Problem{Plugin: inst.name, Message: "validation failed: " + err.Error()})
+			}
+			for _, p := range found {
+				out = append(out, Problem{Plugin: inst.name, Var: p.Var, Message: p.Message})
+			}
+			out = append(out, inst.problems...)
+			out = append(out, requirementProblems(inst.name, inst.desc, pathOf(m.opts.Env), m.opts.ExtensionDir)...)
+			results[i] = out
+		})
+	}
+	wg.Wait()
+	var problems []Problem
+	for _, r := range results {
+		problems = append(problems, r...)
+	}
+	return append(problems, crossProblems(m.described())...)
+}
+
+// Configure asks every plugin for its configuration and merges it. Errors
+// name the plugin; conflicting settings are an error (Validate reports
+// the static ones earlier).
+func (m *Manager) Configure(ctx context.Context, in ConfigureInput) (Contribution, error) {
+	var c Contribution
+	if len(m.instances) == 0 {
+		return c, nil
+	}
+	m.mu.Lock()
+	input := in
+	m.lastInput = &input
+	m.mu.Unlock()
+
+	type result struct {
+		conf sdk.Configuration
+		err  error
+	}
+	results := make([]result, len(m.instances))
+	var wg sync.WaitGroup
+	for i, inst := range m.instances {
+		wg.Go(func() {
+			hctx, cancel := m.hookCtx(ctx)
+			defer cancel()
+			conf, err := inst.rpc.Configure(hctx, sdk.ConfigureRequest{Env: inst.env, Server: inst.server(in)})
+			results[i] = result{conf, err}
+		})
+	}
+	wg.Wait()
+
+	var errs []error
+	var settings []Setting
+	for _, inst := range m.instances {
+		for _, s := range inst.desc.Settings {
+			settings = append(settings, Setting{Name: s.Name, Value: s.Value, Plugin: inst.name})
+		}
+	}
+	for i, inst := range m.instances {
+		r := results[i]
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("plugin %s: %w", inst.name, r.err))
+			continue
+		}
+		for _, s := range r.conf.Settings {
+			settings = append(settings, Setting{Name: s.Name, Value: s.Value, Plugin: inst.name})
+		}
+		for _, rule := range r.conf.HBARules {
+			if err := checkHBARule(rule); err != nil {
+				errs = append(errs, fmt.Errorf("plugin %s: %w", inst.name, err))
+				continue
+			}
+			c.HBARules = append(c.HBARules, rule)
+		}
+		for _, f := range r.conf.Files {
+			rel, err := checkFile(f)
+			if err == nil && in.FilesDir == "" {
+				err = errors.New("returned files but ConfigureInput.FilesDir is empty")
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("plugin %s: %w", inst.name, err))
+				continue
+			}
+			mode := f.Mode.Perm()
+			if mode == 0 {
+				mode = 0o600
+			}
+			c.Files = append(c.Files, File{Plugin: inst.name, Path: filepath.Join(in.FilesDir, inst.name, rel), Content: f.Content, Mode: mode})
+		}
+	}
+	var problems []Problem
+	c.Settings, problems = mergeSettings(settings)
+	var pp []Problem
+	c.PreloadLibraries, pp = mergePreload(m.described())
+	for _, p := range append(problems, pp...) {
+		errs = append(errs, errors.New(p.String()))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Contribution{}, fmt.Errorf("configure plugins: %w", err)
+	}
+	return c, nil
+}
+
+func (inst *instance) server(in ConfigureInput) sdk.Server {
+	s := sdk.Server{
+		PGData:    in.PGData,
+		Port:      in.Port,
+		SocketDir: in.SocketDir,
+		Superuser: in.Superuser,
+		Database:  in.Database,
+		FirstBoot: in.FirstBoot,
+	}
+	if in.FilesDir != "" {
+		s.FilesDir = filepath.Join(in.FilesDir, inst.name)
+	}
+	return s
+}
+
+// Bootstrap runs every plugin's first-boot hook, one after the other in
+// name order, and stops at the first failure. Only ctx bounds it (a restore
+// from backup may take long).
+func (m *Manager) Bootstrap(ctx context.Context, conn Conn) error {
+	for _, inst := range m.instances {
+		inst.log.Info("running plugin bootstrap")
+		if err := inst.rpc.Bootstrap(ctx, sdk.HookRequest{Env: inst.env, Conn: conn}); err != nil {
+			return fmt.Errorf("plugin %s: %w", inst.name, err)
+		}
+	}
+	return nil
+}
+
+// Started tells every plugin the server is ready, in name order, and
+// returns every failure.
+func (m *Manager) Started(ctx context.Context, conn Conn) error {
+	var errs []error
+	for _, inst := range m.instances {
+		hctx, cancel := m.hookCtx(ctx)
+		err := inst.rpc.Started(hctx, sdk.HookRequest{Env: inst.env, Conn: conn})
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("plugin %s: %w", inst.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Stopping calls every running plugin's stopping hook, concurrently, and
+// logs failures. Call it when shutdown begins, before PostgreSQL stops.
+func (m *Manager) Stopping(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, inst := range m.instances {
+		if inst.exited.Load() {
+			continue
+		}
+		wg.Go(func() {
+			hctx, cancel := m.hookCtx(ctx)
+			defer cancel()
+			if err := inst.rpc.Stopping(hctx); err != nil {
+				inst.log.Warn("plugin stopping hook failed", zap.Error(err))
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// Health asks every plugin for its health, concurrently. A plugin that
+// exited or does not answer is unhealthy.
+func (m *Manager) Health(ctx context.Context) []sdk.HealthResult {
+	out := make([]sdk.HealthResult, len(m.instances))
+	var wg sync.WaitGroup
+	for i, inst := range m.instances {
+		wg.Go(func() {
+			if inst.exited.Load() {
+				out[i] = sdk.HealthResult{Plugin: inst.name, Message: "plugin process exited"}
+				return
+			}
+			hctx, cancel := m.hookCtx(ctx)
+			defer cancel()
+			h, err := inst.rpc.Health(hctx)
+			if err != nil {
+				out[i] = sdk.HealthResult{Plugin: inst.name, Message: err.Error()}
+				return
+			}
+			out[i] = sdk.HealthResult{Plugin: inst.name, Healthy: h.Healthy, Message: h.Message, Details: h.Details}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// ModeCommand returns the command of the plugin that provides a run mode,
+// or nil when none does. It uses the input of the last Configure call.
+func (m *Manager) ModeCommand(ctx context.Context) (*Command, error) {
+	var provider *instance
+	for _, inst := range m.instances {
+		if inst.desc.ProvidesMode == "" {
+			continue
+		}
+		if provider != nil {
+			return nil, fmt.Errorf("plugins %s and %s both provide a run mode", provider.name, inst.name)
+		}
+		provider = inst
+	}
+	if provider == nil {
+		return nil, nil
+	}
+	m.mu.Lock()
+	in := m.lastInput
+	m.mu.Unlock()
+	if in == nil {
+		return nil, fmt.Errorf("plugin %s: mode command requested before Configure", provider.name)
+	}
+	hctx, cancel := m.hookCtx(ctx)
+	defer cancel()
+	c, err := provider.rpc.ModeCommand(hctx, sdk.ModeCommandRequest{Env: provider.env, Server: provider.server(*in)})
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", provider.name, err)
+	}
+	if c == nil || len(c.Argv) == 0 || c.Argv[0] == "" {
+		return nil, fmt.Errorf("plugin %s provides mode %q but returned no command", provider.name, provider.desc.ProvidesMode)
+	}
+	sig, err := parseSignal(c.StopSignal)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", provider.name, err)
+	}
+	cmd := &Command{
+		Plugin:     provider.name,
+		Mode:       provider.desc.ProvidesMode,
+		Argv:       c.Argv,
+		Dir:        c.Dir,
+		StopSignal: sig,
+	}
+	for _, k := range sortedKeys(c.Env) {
+		cmd.Env = append(cmd.Env, k+"="+c.Env[k])
+	}
+	return cmd, nil
+}
+
+// parseSignal maps "SIGTERM"/"TERM" (any case) to a signal; empty means
+// SIGTERM.
+func parseSignal(name string) (syscall.Signal, error) {
+	switch strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(name)), "SIG") {
+	case "", "TERM":
+		return syscall.SIGTERM, nil
+	case "INT":
+		return syscall.SIGINT, nil
+	case "QUIT":
+		return syscall.SIGQUIT, nil
+	case "HUP":
+		return syscall.SIGHUP, nil
+	case "USR1":
+		return syscall.SIGUSR1, nil
+	case "USR2":
+		return syscall.SIGUSR2, nil
+	case "KILL":
+		return syscall.SIGKILL, nil
+	}
+	return 0, fmt.Errorf("stop signal %q is not one of SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGKILL", name)
+}
