@@ -16,6 +16,7 @@ const (
 	DefaultLogFormat       = "text"
 	DefaultPluginDir       = "/usr/lib/pgdock/plugins"
 	DefaultStateDir        = "/run/pgdock"
+	DefaultInitDir         = "/docker-entrypoint-initdb.d"
 	DefaultListenAddresses = "*"
 )
 
@@ -38,6 +39,7 @@ func Defaults() Config {
 		LogFormat:      DefaultLogFormat,
 		PluginDir:      DefaultPluginDir,
 		StateDir:       DefaultStateDir,
+		InitDir:        DefaultInitDir,
 		ExternalAccess: true,
 		Env:            map[string]string{},
 	}

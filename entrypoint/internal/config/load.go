@@ -153,6 +153,7 @@ func (l *loader) build() Config {
 	c.LogFormat = l.keyword("LOG_FORMAT", DefaultLogFormat, nil)
 	c.PluginDir = l.path("PGDOCK_PLUGIN_DIR", DefaultPluginDir)
 	c.StateDir = l.path("PGDOCK_STATE_DIR", DefaultStateDir)
+	c.InitDir = l.path("PGDOCK_INITDB_DIR", DefaultInitDir)
 
 	if c.ExternalAccess && c.HostAuthMethod == "trust" {
 		l.warn(fmt.Sprintf("%s=trust: connections from any host are accepted without a password; use it only for throwaway databases", l.display("POSTGRES_HOST_AUTH_METHOD")))

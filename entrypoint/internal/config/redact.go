@@ -37,6 +37,7 @@ func Redacted(c Config) map[string]string {
 		"LOG_FORMAT":                         c.LogFormat,
 		"PGDOCK_PLUGIN_DIR":                  c.PluginDir,
 		"PGDOCK_STATE_DIR":                   c.StateDir,
+		"PGDOCK_INITDB_DIR":                  c.InitDir,
 	}
 	for _, s := range c.Settings {
 		m[s.Source] = s.Value

@@ -56,6 +56,7 @@ type Config struct {
 	LogFormat    string        // LOG_FORMAT: text (default) or json
 	PluginDir    string        // PGDOCK_PLUGIN_DIR, default /usr/lib/pgdock/plugins
 	StateDir     string        // PGDOCK_STATE_DIR, default /run/pgdock
+	InitDir      string        // PGDOCK_INITDB_DIR, default /docker-entrypoint-initdb.d (the official path)
 	// ExternalAccess is EXTERNAL_ACCESS_ENABLE (default true). When false, no
 	// `host all all all <HostAuthMethod>` rule is appended at first boot, so
 	// only the loopback and PG_HBA_ADD_<n> rules admit TCP clients.

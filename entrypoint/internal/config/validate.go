@@ -127,6 +127,7 @@ func (c Config) problems(name func(string) string) []Problem {
 	k.keyword("LOG_FORMAT", c.LogFormat)
 	k.path("PGDOCK_PLUGIN_DIR", c.PluginDir, true)
 	k.path("PGDOCK_STATE_DIR", c.StateDir, true)
+	k.path("PGDOCK_INITDB_DIR", c.InitDir, true)
 	return k.problems
 }
 

@@ -89,11 +89,16 @@ func Conf(in Input) ([]byte, error) {
 		}
 	}
 	section("user file")
-	l, err := pgconf.FormatLine("include_if_exists", filepath.Join(in.ConfigDir, "postgresql.conf"))
-	if err != nil {
-		errs = append(errs, fmt.Errorf("PGCONFIG: %w", err))
+	userConf := filepath.Join(in.ConfigDir, "postgresql.conf")
+	if _, err := os.Stat(userConf); err == nil {
+		l, err := pgconf.FormatLine("include", userConf)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("PGCONFIG: %w", err))
+		}
+		b.WriteString(l + "\n")
+	} else {
+		fmt.Fprintf(&b, "# (no %s; it is included when it exists at start or reload)\n", userConf)
 	}
-	b.WriteString(l + "\n")
 	if len(in.Env) > 0 {
 		section("environment")
 		for _, p := range in.Env {

@@ -1,0 +1,338 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/args"
+	"github.com/pgdock/pgdock/entrypoint/internal/cluster"
+	"github.com/pgdock/pgdock/entrypoint/internal/config"
+	"github.com/pgdock/pgdock/entrypoint/internal/logging"
+	"github.com/pgdock/pgdock/entrypoint/internal/pgbin"
+	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
+	"github.com/pgdock/pgdock/entrypoint/internal/reaper"
+)
+
+// Exit codes. A postgres that exits on its own passes its own code through
+// (128+n when it was killed by signal n).
+const (
+	ExitOK    = 0 // a requested stop that completed cleanly; sleep mode stopped
+	ExitError = 1 // invalid configuration, failed preparation or first boot, or a stop that had to escalate
+)
+
+// Options are the process's inputs.
+type Options struct {
+	Env     map[string]string // the process environment
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Version string
+	// ServerUser is the OS user a root start steps down to (default "postgres").
+	ServerUser string
+}
+
+// EnvMap turns os.Environ() into a map.
+func EnvMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// envList turns a map back into KEY=VALUE pairs, sorted for determinism.
+func envList(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Main runs the container entrypoint with argv (without the program name) and
+// returns the process exit code. It only returns for commands it does not
+// replace itself with.
+func Main(argv []string, o Options) int {
+	inv := args.Classify(argv)
+	switch inv.Kind {
+	case args.Exec, args.PostgresDirect:
+		return execDirect(inv.Argv, o)
+	}
+	r, code := newRunner(o)
+	if r == nil {
+		return code
+	}
+	return r.serve(inv.ServerArgs)
+}
+
+// execDirect replaces the process with argv, printing nothing on stdout.
+func execDirect(argv []string, o Options) int {
+	path, err := exec.LookPath(argv[0])
+	if err != nil && filepath.Base(argv[0]) == "postgres" {
+		if bin, ferr := pgbin.Find(); ferr == nil {
+			path, err = bin.Postgres, nil
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "pgdock-entrypoint: %s: %v\n", argv[0], err)
+		return 127
+	}
+	err = syscall.Exec(path, argv, envList(o.Env))
+	fmt.Fprintf(o.Stderr, "pgdock-entrypoint: exec %s: %v\n", path, err)
+	return 126
+}
+
+// runner holds one resolved run.
+type runner struct {
+	o   Options
+	cfg config.Config
+	log *zap.Logger
+	bin pgbin.Bin
+}
+
+// newRunner loads and validates the configuration. On failure it prints every
+// problem and returns the exit code.
+func newRunner(o Options) (*runner, int) {
+	log := logging.New(logging.Options{Level: o.Env["LOG_LEVEL"], Format: o.Env["LOG_FORMAT"], Out: o.Stderr})
+	cfg, err := config.Load(o.Env, os.ReadFile)
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	if err != nil {
+		var ve *config.ValidationError
+		if errors.As(err, &ve) {
+			log.Error(fmt.Sprintf("invalid configuration: %d problem(s); nothing was changed", len(ve.Problems)))
+			for _, p := range ve.Problems {
+				log.Error(p.String())
+			}
+		} else {
+			log.Error("invalid configuration", zap.Error(err))
+		}
+		return nil, ExitError
+	}
+	if o.ServerUser == "" {
+		o.ServerUser = "postgres"
+	}
+	return &runner{o: o, cfg: cfg, log: logging.New(logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat, Out: o.Stderr})}, ExitOK
+}
+
+// stopSignals are the signals that end a run.
+var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT}
+
+func isStop(s os.Signal) bool {
+	for _, x := range stopSignals {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// serve is the server lifecycle.
+func (r *runner) serve(serverArgs []string) int {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
+	if r.cfg.SleepMode {
+		return r.sleep(sigs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if reaper.Needed() || reaper.BecomeSubreaper() == nil {
+		go reaper.New(r.log, 0).Run(ctx)
+	}
+	bin, err := pgbin.Find()
+	if err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
+	r.bin = bin
+
+	firstBoot, err := r.preflight()
+	if err != nil {
+		if errors.Is(err, cluster.ErrMissingPassword) {
+			fmt.Fprint(r.o.Stderr, cluster.MissingPasswordMessage())
+		} else {
+			r.log.Error(err.Error())
+		}
+		return ExitError
+	}
+	tls, err := r.prepare()
+	if err != nil {
+		r.log.Error("prepare", zap.Error(err))
+		return ExitError
+	}
+	run := &server{r: r, sigs: sigs, tls: tls, serverArgs: r.postgresArgs(serverArgs)}
+	return run.lifecycle(ctx, firstBoot)
+}
+
+// postgresArgs are the arguments after -D: the legacy config file, then the user's.
+func (r *runner) postgresArgs(user []string) []string {
+	var a []string
+	if r.cfg.ConfigFile != "" {
+		a = append(a, "-c", "config_file="+r.cfg.ConfigFile)
+	}
+	return append(a, user...)
+}
+
+// preflight decides whether this is a first boot and checks what must hold
+// before anything on disk is touched.
+func (r *runner) preflight() (firstBoot bool, err error) {
+	for _, f := range []struct{ name, path string }{
+		{"POSTGRESQL_TLS_CERT_FILE", r.cfg.TLS.CertFile},
+		{"POSTGRESQL_TLS_KEY_FILE", r.cfg.TLS.KeyFile},
+		{"POSTGRESQL_TLS_CA_FILE", r.cfg.TLS.CAFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			return false, fmt.Errorf("%s=%q: %w", f.name, f.path, err)
+		}
+	}
+	done, err := cluster.IsInitialised(r.cfg.PGData)
+	if err != nil {
+		return false, err
+	}
+	if done {
+		m, err := cluster.ReadMarker(r.cfg.PGData)
+		if err != nil {
+			return false, err
+		}
+		if m == nil {
+			return false, nil
+		}
+		if !m.Redoable() {
+			return false, cluster.IncompleteError(r.cfg.PGData, *m)
+		}
+		r.log.Warn("the previous first boot failed before any init script ran; initialising again", zap.String("step", m.Step))
+	}
+	if err := cluster.CheckFirstBootEnv(r.cfg.Password, r.cfg.HostAuthMethod); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
+// workDir is the private directory used during bootstrap.
+func (r *runner) workDir() string { return filepath.Join(r.cfg.StateDir, "bootstrap") }
+
+// tlsFiles are the paths the server reads its TLS files from.
+type tlsFiles struct{ cert, key, ca string }
+
+// prepare creates directories, fixes ownership, copies TLS files where the
+// server can read them, and, when root, drops to the server user.
+func (r *runner) prepare() (tlsFiles, error) {
+	c := r.cfg
+	tls := tlsFiles{cert: c.TLS.CertFile, key: c.TLS.KeyFile, ca: c.TLS.CAFile}
+	// Official semantics: chmod failures on PGDATA and the socket directory are ignored.
+	if err := privilege.EnsureDir(c.PGData, 0o700, false); err != nil {
+		return tls, err
+	}
+	for _, d := range c.SocketDirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return tls, fmt.Errorf("create socket directory: %w", err)
+		}
+		_ = os.Chmod(d, 0o3775)
+	}
+	if c.InitdbWaldir != "" {
+		if err := privilege.EnsureDir(c.InitdbWaldir, 0o700, false); err != nil {
+			return tls, err
+		}
+	}
+	if err := privilege.EnsureDir(c.StateDir, 0o750, true); err != nil {
+		return tls, err
+	}
+	if os.Getuid() != 0 {
+		return tls, nil
+	}
+	id, err := privilege.Lookup(r.o.ServerUser)
+	if err != nil {
+		return tls, err
+	}
+	if c.TLS.CertFile != "" {
+		if tls, err = copyTLS(c, filepath.Join(c.StateDir, "tls"), id); err != nil {
+			return tls, err
+		}
+	}
+	n, err := privilege.FixOwnership(id.UID, id.GID, append([]string{c.PGData, c.InitdbWaldir, c.StateDir}, c.SocketDirs...)...)
+	if err != nil {
+		return tls, err
+	}
+	if n > 0 {
+		r.log.Debug("fixed ownership", zap.Int("entries", n), zap.String("user", id.Name))
+	}
+	if err := privilege.Drop(id); err != nil {
+		return tls, err
+	}
+	r.log.Debug("dropped privileges", zap.String("user", id.Name), zap.Int("uid", id.UID), zap.Int("gid", id.GID))
+	return tls, nil
+}
+
+// copyTLS copies the certificate files (readable only by root, typically
+// secrets) to a directory of the server user's: key 0600, others 0644.
+func copyTLS(c config.Config, dir string, id privilege.Identity) (tlsFiles, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return tlsFiles{}, err
+	}
+	var out tlsFiles
+	for _, f := range []struct {
+		src  string
+		name string
+		mode os.FileMode
+		dst  *string
+	}{{c.TLS.CertFile, "server.crt", 0o644, &out.cert}, {c.TLS.KeyFile, "server.key", 0o600, &out.key}, {c.TLS.CAFile, "ca.crt", 0o644, &out.ca}} {
+		if f.src == "" {
+			continue
+		}
+		data, err := os.ReadFile(f.src)
+		if err != nil {
+			return out, fmt.Errorf("read TLS file: %w", err)
+		}
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, data, f.mode); err != nil {
+			return out, err
+		}
+		if err := os.Chmod(p, f.mode); err != nil {
+			return out, err
+		}
+		*f.dst = p
+	}
+	if _, err := privilege.FixOwnership(id.UID, id.GID, dir); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// sleep is maintenance mode: nothing is started or changed; a stop signal
+// ends it at once.
+func (r *runner) sleep(sigs <-chan os.Signal) int {
+	r.log.Info("sleep mode: PostgreSQL is not started; stop the container or unset SLEEP_MODE to leave it",
+		zap.String("pgdata", r.cfg.PGData))
+	st := newStateWriter(r.cfg, r.log, "sleep")
+	st.write(phaseSleeping, 0, nil)
+	for s := range sigs {
+		if isStop(s) {
+			r.log.Info("sleep mode: stop requested", zap.String("signal", s.String()))
+			st.write(phaseStopped, 0, nil)
+			return ExitOK
+		}
+		r.log.Info("sleep mode: nothing to reload", zap.String("signal", s.String()))
+	}
+	return ExitOK
+}
+
+func since(t time.Time) zap.Field { return zap.Duration("took", time.Since(t).Round(time.Millisecond)) }

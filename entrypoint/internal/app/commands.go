@@ -1,0 +1,131 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/cluster"
+	"github.com/pgdock/pgdock/entrypoint/internal/config"
+	"github.com/pgdock/pgdock/entrypoint/internal/pgbin"
+	"github.com/pgdock/pgdock/entrypoint/internal/render"
+)
+
+// Init is docker-ensure-initdb.sh: bootstrap PGDATA if needed, then exit
+// without leaving a server running. With enforce, an initialised PGDATA is
+// an error (docker-enforce-initdb.sh).
+func Init(o Options, serverArgs []string, enforce bool) int {
+	r, code := newRunner(o)
+	if r == nil {
+		return code
+	}
+	bin, err := pgbin.Find()
+	if err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
+	r.bin = bin
+	firstBoot, err := r.preflight()
+	if err != nil {
+		if err == cluster.ErrMissingPassword {
+			fmt.Fprint(o.Stderr, cluster.MissingPasswordMessage())
+		} else {
+			r.log.Error(err.Error())
+		}
+		return ExitError
+	}
+	if !firstBoot {
+		if enforce {
+			r.log.Error("PostgreSQL database directory appears to contain a database; initialisation was required (--enforce)", zapPGData(r.cfg))
+			return ExitError
+		}
+		fmt.Fprintln(o.Stderr, cluster.SkippingMessage)
+		return ExitOK
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	tls, err := r.prepare()
+	if err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
+	s := &server{r: r, sigs: sigs, tls: tls, serverArgs: r.postgresArgs(serverArgs)}
+	s.state = newStateWriter(r.cfg, r.log, "init")
+	code, ok := s.bootstrap(context.Background())
+	if !ok {
+		return code
+	}
+	s.state.write(phaseStopped, 0, nil)
+	return ExitOK
+}
+
+// Validate checks the environment (and that PostgreSQL can be found) and
+// prints every problem; it changes nothing.
+func Validate(o Options) int {
+	r, code := newRunner(o)
+	if r == nil {
+		return code
+	}
+	problems := 0
+	if _, err := pgbin.Find(); err != nil {
+		r.log.Error(err.Error())
+		problems++
+	}
+	for _, f := range []struct{ name, path string }{
+		{"POSTGRESQL_TLS_CERT_FILE", r.cfg.TLS.CertFile}, {"POSTGRESQL_TLS_KEY_FILE", r.cfg.TLS.KeyFile}, {"POSTGRESQL_TLS_CA_FILE", r.cfg.TLS.CAFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			r.log.Error(fmt.Sprintf("%s=%q: %v", f.name, f.path, err))
+			problems++
+		}
+	}
+	if problems > 0 {
+		return ExitError
+	}
+	fmt.Fprintln(o.Stdout, "configuration is valid")
+	return ExitOK
+}
+
+// Render prints what pgdock would write, without starting or changing anything.
+func Render(o Options) int {
+	r, code := newRunner(o)
+	if r == nil {
+		return code
+	}
+	s := &server{r: r, tls: tlsFiles{cert: r.cfg.TLS.CertFile, key: r.cfg.TLS.KeyFile, ca: r.cfg.TLS.CAFile}}
+	in := s.renderInput()
+	in.WriteHBASetting = true
+	conf, err := render.Conf(in)
+	if err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
+	hba, err := render.HBA(in)
+	if err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
+	w := o.Stdout
+	fmt.Fprintf(w, "# ===== %s =====\n%s\n", filepath.Join(r.cfg.PGData, render.ConfName), conf)
+	fmt.Fprintf(w, "# ===== %s =====\n%s\n", filepath.Join(r.cfg.PGData, render.HBAName), hba)
+	fmt.Fprintf(w, "# ===== shared_preload_libraries =====\n%s\n", strings.Join(in.Preload, ","))
+	fmt.Fprintf(w, "\n# ===== resolved variables =====\n")
+	red := config.Redacted(r.cfg)
+	keys := make([]string, 0, len(red))
+	for k := range red {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "%s=%s\n", k, red[k])
+	}
+	return ExitOK
+}

@@ -1,0 +1,237 @@
+package app
+
+import (
+	"context"
+	"os"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/cluster"
+	"github.com/pgdock/pgdock/entrypoint/internal/config"
+	"github.com/pgdock/pgdock/entrypoint/internal/postmaster"
+	"github.com/pgdock/pgdock/entrypoint/internal/render"
+)
+
+// server runs the direct mode: PostgreSQL as the supervised child.
+type server struct {
+	r          *runner
+	sigs       <-chan os.Signal
+	tls        tlsFiles
+	serverArgs []string
+	state      *stateWriter
+}
+
+func (s *server) cfg() config.Config { return s.r.cfg }
+func (s *server) log() *zap.Logger   { return s.r.log }
+
+// renderInput assembles the managed configuration.
+func (s *server) renderInput() render.Input {
+	c := s.cfg()
+	in := render.Input{
+		PGData: c.PGData, Port: c.Port, SocketDirs: c.SocketDirs, ConfigDir: c.ConfigDir,
+		TLSCert: s.tls.cert, TLSKey: s.tls.key, TLSCA: s.tls.ca,
+	}
+	for _, st := range c.Settings {
+		p := render.Param{Name: st.Name, Value: st.Value, Source: st.Source}
+		if st.Default {
+			p.Source = "pgdock default"
+			in.Defaults = append(in.Defaults, p)
+			continue
+		}
+		in.Env = append(in.Env, p)
+	}
+	for _, h := range c.HBARules {
+		in.EnvHBA = append(in.EnvHBA, render.Rule{Line: h.Line, Source: h.Source})
+	}
+	return in
+}
+
+func (s *server) configure() error {
+	return render.Apply(s.renderInput())
+}
+
+// lifecycle runs bootstrap (if needed), configure, run and stop.
+func (s *server) lifecycle(ctx context.Context, firstBoot bool) int {
+	c := s.cfg()
+	s.state = newStateWriter(c, s.log(), "direct")
+	if firstBoot {
+		if code, ok := s.bootstrap(ctx); !ok {
+			return code
+		}
+	} else {
+		s.log().Info(cluster.SkippingMessage)
+		if err := s.configure(); err != nil {
+			s.log().Error("cannot write the managed configuration", zap.Error(err))
+			return ExitError
+		}
+	}
+	return s.run(ctx)
+}
+
+// bootstrap initialises PGDATA, honouring stop signals while it runs.
+func (s *server) bootstrap(ctx context.Context) (int, bool) {
+	c := s.cfg()
+	if c.HostAuthMethod == "trust" {
+		os.Stderr.WriteString(cluster.TrustWarning())
+	}
+	s.state.write(phaseBootstrapping, 0, nil)
+	if m, _ := cluster.ReadMarker(c.PGData); m != nil {
+		if err := cluster.Wipe(c.PGData, c.InitdbWaldir); err != nil {
+			s.log().Error("cannot clear the failed first boot", zap.Error(err))
+			return ExitError, false
+		}
+	}
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopped := make(chan os.Signal, 1)
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		for {
+			select {
+			case sig := <-s.sigs:
+				if isStop(sig) {
+					s.log().Warn("stop requested during first-boot initialisation; stopping it", zap.String("signal", sig.String()))
+					stopped <- sig
+					cancel()
+					return
+				}
+				s.log().Info("reload ignored during first-boot initialisation", zap.String("signal", sig.String()))
+			case <-bctx.Done():
+				return
+			}
+		}
+	}()
+	err := cluster.Bootstrap(bctx, cluster.Options{
+		Bin: s.r.bin, PGData: c.PGData, Waldir: c.InitdbWaldir,
+		User: c.User, Password: c.Password, DB: c.DB, InitdbArgs: c.InitdbArgs,
+		HostAuthMethod: c.HostAuthMethod, ExternalAccess: c.ExternalAccess,
+		Port: c.Port, ServerArgs: s.serverArgs, InitDir: c.InitDir, WorkDir: s.r.workDir(),
+		Env: envList(c.Env), Log: s.log(), Stdout: s.r.o.Stdout, Stderr: s.r.o.Stderr,
+		Configure:  s.configure,
+		StopBudget: c.Timeout,
+	})
+	cancel()
+	<-watchDone
+	select {
+	case sig := <-stopped:
+		s.log().Error("first-boot initialisation was interrupted; PGDATA is incomplete and the next start will say so",
+			zap.String("signal", sig.String()))
+		s.state.write(phaseStopped, 0, nil)
+		return ExitError, false
+	default:
+	}
+	if err != nil {
+		s.log().Error("first-boot initialisation failed; PGDATA is left as it is for inspection", zap.Error(err))
+		s.state.write(phaseStopped, 0, nil)
+		return ExitError, false
+	}
+	return ExitOK, true
+}
+
+// run starts PostgreSQL and supervises it until it exits.
+func (s *server) run(ctx context.Context) int {
+	c := s.cfg()
+	mode, _ := postmaster.ParseMode(c.ShutdownMode)
+	start := time.Now()
+	srv, err := postmaster.Start(postmaster.Options{
+		Postgres: s.r.bin.Postgres, PGData: c.PGData, Args: s.serverArgs,
+		Env: envList(c.Env), Stdout: s.r.o.Stdout, Stderr: s.r.o.Stderr,
+	})
+	if err != nil {
+		s.log().Error("cannot start PostgreSQL", zap.Error(err))
+		return ExitError
+	}
+	s.state.write(phaseStarting, srv.PID(), nil)
+	s.log().Info("starting PostgreSQL", zap.Int("pid", srv.PID()), zap.String("pgdata", c.PGData), zap.Int("port", c.Port))
+
+	ready := make(chan error, 1)
+	rctx, cancelReady := context.WithCancel(ctx)
+	defer cancelReady()
+	go func() { ready <- srv.WaitReady(rctx) }()
+
+	for {
+		select {
+		case err := <-ready:
+			ready = nil
+			if err == nil {
+				s.state.write(phaseRunning, srv.PID(), nil)
+				s.log().Info("PostgreSQL is ready", since(start))
+			}
+		case <-srv.Done():
+			code := srv.ExitCode()
+			srv.KillGroup(syscall.SIGKILL) // leftover backends of a dead postmaster
+			s.state.write(phaseStopped, 0, nil)
+			if code == 0 {
+				s.log().Warn("PostgreSQL exited on its own", zap.String("status", srv.Describe()))
+			} else {
+				s.log().Error("PostgreSQL exited unexpectedly", zap.String("status", srv.Describe()))
+			}
+			return code
+		case sig := <-s.sigs:
+			switch {
+			case sig == syscall.SIGHUP:
+				s.reload(srv)
+			case isStop(sig):
+				first := mode
+				if sig == syscall.SIGQUIT {
+					first = postmaster.Immediate
+				}
+				return s.stop(srv, first, sig)
+			}
+		}
+	}
+}
+
+// reload regenerates the managed files (user files may have changed) and
+// forwards SIGHUP.
+func (s *server) reload(srv *postmaster.Process) {
+	if err := s.configure(); err != nil {
+		s.log().Error("reload: cannot write the managed configuration; PostgreSQL keeps the previous one", zap.Error(err))
+		return
+	}
+	if err := srv.Signal(syscall.SIGHUP); err != nil {
+		s.log().Error("reload: cannot signal PostgreSQL", zap.Error(err))
+		return
+	}
+	s.log().Info("configuration reloaded")
+}
+
+// stop runs the shutdown ladder; further stop signals escalate it.
+func (s *server) stop(srv *postmaster.Process, first postmaster.Mode, sig os.Signal) int {
+	c := s.cfg()
+	s.state.write(phaseStopping, srv.PID(), nil)
+	s.log().Info("stop requested", zap.String("signal", sig.String()), zap.String("mode", first.String()), zap.Duration("budget", c.Timeout))
+	escalate := make(chan struct{}, 4)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case sg := <-s.sigs:
+				if isStop(sg) {
+					s.log().Warn("another stop request: escalating", zap.String("signal", sg.String()))
+					escalate <- struct{}{}
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	res := srv.Stop(first, c.Timeout, escalate, func(m postmaster.Mode) {
+		if m != first {
+			s.log().Warn("escalating shutdown", zap.String("mode", m.String()))
+		}
+	})
+	s.state.write(phaseStopped, 0, nil)
+	code := srv.ExitCode()
+	fields := []zap.Field{zap.String("mode", res.Final.String()), zap.Duration("took", res.Took.Round(time.Millisecond)), zap.String("status", srv.Describe())}
+	if res.Escalated || code != 0 {
+		s.log().Error("PostgreSQL stopped, but not cleanly", fields...)
+		return ExitError
+	}
+	s.log().Info("PostgreSQL stopped", fields...)
+	return ExitOK
+}
