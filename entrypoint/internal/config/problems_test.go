@@ -20,6 +20,8 @@ func TestBadInputs(t *testing.T) {
 	}{
 		{"password and file", map[string]string{"POSTGRES_PASSWORD": "pw", "POSTGRES_PASSWORD_FILE": "/run/secrets/pw"}, "POSTGRES_PASSWORD", "both POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE are set (but are exclusive)"},
 		{"user and file", map[string]string{"POSTGRES_USER": "app", "POSTGRES_USER_FILE": "/run/secrets/user"}, "POSTGRES_USER", "both POSTGRES_USER and POSTGRES_USER_FILE are set (but are exclusive)"},
+		{"user with double quote", map[string]string{"POSTGRES_USER": `my "odd" user`}, "POSTGRES_USER", `must not contain " $ ' \ or a line break`},
+		{"user with single quote", map[string]string{"POSTGRES_USER": "o'brien"}, "POSTGRES_USER", "PostgreSQL refuses such a bootstrap superuser name"},
 		{"unreadable db file", map[string]string{"POSTGRES_DB_FILE": "/missing"}, "POSTGRES_DB_FILE", "cannot read the secret file"},
 		{"initdb args unbalanced quote", map[string]string{"POSTGRES_INITDB_ARGS": "--locale='de"}, "POSTGRES_INITDB_ARGS", "cannot split into arguments"},
 		{"initdb args shell operator", map[string]string{"POSTGRES_INITDB_ARGS": "--data-checksums; rm -rf /"}, "POSTGRES_INITDB_ARGS", "shell operators"},
@@ -81,6 +83,7 @@ func TestBadInputs(t *testing.T) {
 		{"socket dir twice", map[string]string{"POSTGRESQL_UNIX_SOCKET_DIRECTORIES": "/tmp,/tmp/"}, "POSTGRESQL_UNIX_SOCKET_DIRECTORIES", "listed twice"},
 		{"socket dir too long", map[string]string{"POSTGRESQL_UNIX_SOCKET_DIRECTORIES": longDir}, "POSTGRESQL_UNIX_SOCKET_DIRECTORIES", "is too long"},
 		{"socket dir with a quote", map[string]string{"POSTGRESQL_UNIX_SOCKET_DIRECTORIES": `/run/"pg"`}, "POSTGRESQL_UNIX_SOCKET_DIRECTORIES", "must not contain a double quote"},
+		{"user with single quote", map[string]string{"POSTGRES_USER": "o'brien"}, "POSTGRES_USER", "PostgreSQL refuses such a bootstrap superuser name"},
 		{"legacy socket dir", map[string]string{"PGRUN": "relative"}, "PGRUN", "must be an absolute path"},
 		{"sleep mode", map[string]string{"SLEEP_MODE": "enabled"}, "SLEEP_MODE", "must be a boolean: true/false, 1/0, yes/no or on/off"},
 		{"external access", map[string]string{"EXTERNAL_ACCESS_ENABLE": "y"}, "EXTERNAL_ACCESS_ENABLE", "must be a boolean"},

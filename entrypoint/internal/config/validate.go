@@ -95,6 +95,10 @@ func (c Config) problems(name func(string) string) []Problem {
 	k := &checker{name: name}
 	if c.User == "" {
 		k.add("POSTGRES_USER", c.User, "must not be empty")
+	} else if strings.ContainsAny(c.User, "\"$'\\\x00\n\r") {
+		// PostgreSQL refuses such a bootstrap superuser name (initdb fails
+		// part-way, and older initdb versions echoed the password in the error).
+		k.add("POSTGRES_USER", c.User, `must not contain " $ ' \ or a line break (PostgreSQL refuses such a bootstrap superuser name)`)
 	}
 	if c.DB == "" {
 		k.add("POSTGRES_DB", c.DB, "must not be empty")

@@ -323,6 +323,15 @@ func TestPluginLogsReachZapAtTheirLevel(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return f.logs.FilterMessage("postgres is ready").Len() == 1 && f.logs.FilterMessage("stopping").Len() == 1
 	}, 5*time.Second, 20*time.Millisecond)
+	// A plain stdout line written after the handshake arrives at info.
+	require.Eventually(t, func() bool {
+		return f.logs.FilterMessage("example plugin: stopping (plain stdout line)").Len() == 1
+	}, 5*time.Second, 20*time.Millisecond)
+	plain := f.logs.FilterMessage("example plugin: stopping (plain stdout line)").All()[0]
+	assert.Equal(t, zapcore.InfoLevel, plain.Level)
+	assert.Equal(t, "stdout", plain.ContextMap()["stream"])
+	assert.Equal(t, "example", plain.ContextMap()["plugin"])
+
 	e := f.logs.FilterMessage("postgres is ready").All()[0]
 	assert.Equal(t, zapcore.InfoLevel, e.Level)
 	ctx := e.ContextMap()

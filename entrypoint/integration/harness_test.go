@@ -1,0 +1,259 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/testpg"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pgdock-it-")
+	if err != nil {
+		panic(err)
+	}
+	_ = os.Chmod(dir, 0o755)
+	binary = filepath.Join(dir, "pgdock-entrypoint")
+	args := []string{"build", "-o", binary}
+	if cov := os.Getenv("PGDOCK_COVERDIR"); cov != "" {
+		args = append(args, "-cover", "-coverpkg=github.com/pgdock/pgdock/entrypoint/...")
+	}
+	build := exec.Command("go", append(args, "../cmd/pgdock-entrypoint")...)
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		panic("build pgdock-entrypoint: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// site is one test's directories and port.
+type site struct {
+	t      *testing.T
+	pg     testpg.Env
+	base   string
+	PGData string
+	Port   int
+	Socket string
+	State  string
+	Initdb string
+	Conf   string
+	env    map[string]string
+}
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	pg := testpg.Setup(t)
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} {
+		require.NoError(t, os.Chmod(d, 0o755))
+	}
+	s := &site{t: t, pg: pg, base: base,
+		PGData: filepath.Join(base, "data"), Port: testpg.FreePort(t),
+		Socket: filepath.Join(base, "sock"), State: filepath.Join(base, "state"),
+		Initdb: filepath.Join(base, "initdb.d"), Conf: filepath.Join(base, "conf")}
+	require.NoError(t, os.MkdirAll(s.Initdb, 0o755))
+	require.NoError(t, os.MkdirAll(s.Conf, 0o755))
+	s.env = map[string]string{
+		"PATH":                               os.Getenv("PATH"),
+		"LANG":                               "C.UTF-8",
+		"PGDATA":                             s.PGData,
+		"PGPORT":                             strconv.Itoa(s.Port),
+		"POSTGRESQL_UNIX_SOCKET_DIRECTORIES": s.Socket,
+		"PGDOCK_STATE_DIR":                   s.State,
+		"PGDOCK_INITDB_DIR":                  s.Initdb,
+		"PGCONFIG":                           s.Conf,
+		"PGDOCK_PLUGIN_DIR":                  filepath.Join(base, "plugins"),
+		"POSTGRESQL_CONFIG_FSYNC":            "off",       // tests only: faster, nothing here needs durability
+		"POSTGRES_INITDB_ARGS":               "--no-sync", // likewise
+	}
+	if cov := os.Getenv("PGDOCK_COVERDIR"); cov != "" {
+		s.env["GOCOVERDIR"] = cov
+	}
+	return s
+}
+
+func (s *site) set(kv ...string) *site {
+	for i := 0; i+1 < len(kv); i += 2 {
+		s.env[kv[i]] = kv[i+1]
+	}
+	return s
+}
+
+func (s *site) unset(k ...string) *site {
+	for _, x := range k {
+		delete(s.env, x)
+	}
+	return s
+}
+
+func (s *site) script(name, content string, mode os.FileMode) {
+	require.NoError(s.t, os.WriteFile(filepath.Join(s.Initdb, name), []byte(content), mode))
+}
+
+// proc is one run of the entrypoint.
+type proc struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	out   *syncBuf
+	done  chan struct{}
+	code  int
+	start time.Time
+}
+
+func (s *site) start(args ...string) *proc { return s.startAs(nil, args...) }
+
+func (s *site) startAs(cred *syscall.Credential, args ...string) *proc {
+	s.t.Helper()
+	cmd := exec.Command(binary, args...)
+	for k, v := range s.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out := &syncBuf{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
+	require.NoError(s.t, cmd.Start())
+	p := &proc{t: s.t, cmd: cmd, out: out, done: make(chan struct{}), start: time.Now()}
+	go func() {
+		_ = cmd.Wait()
+		p.code = cmd.ProcessState.ExitCode()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			p.code = 128 + int(ws.Signal())
+		}
+		close(p.done)
+	}()
+	s.t.Cleanup(func() {
+		if !p.exited() {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
+		}
+		// kill any server left in the group of a killed entrypoint
+		if pid := postmasterPID(s.PGData); pid > 0 {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+		if s.t.Failed() {
+			s.t.Logf("entrypoint output:\n%s", out.String())
+		}
+	})
+	return p
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// run starts the entrypoint and waits for it to exit.
+func (s *site) run(args ...string) (int, string) {
+	s.t.Helper()
+	p := s.start(args...)
+	return p.wait(60 * time.Second), p.out.String()
+}
+
+func (p *proc) wait(d time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(d):
+		p.t.Fatalf("entrypoint still running after %s; output:\n%s", d, p.out.String())
+		return -1
+	}
+}
+
+func (p *proc) signal(sig syscall.Signal) {
+	p.t.Helper()
+	require.NoError(p.t, p.cmd.Process.Signal(sig))
+}
+
+// waitFor waits until the output contains want `count` times.
+func (p *proc) waitFor(want string, count int, d time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if strings.Count(p.out.String(), want) >= count {
+			return
+		}
+		if p.exited() && strings.Count(p.out.String(), want) < count {
+			p.t.Fatalf("entrypoint exited (code %d) before printing %q %d times; output:\n%s", p.code, want, count, p.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.t.Fatalf("timed out waiting for %q ×%d; output:\n%s", want, count, p.out.String())
+}
+
+// ready waits for pgdock's own ready line.
+func (p *proc) ready() { p.t.Helper(); p.waitFor("PostgreSQL is ready", 1, 90*time.Second) }
+
+// connect opens a TCP connection with a password.
+func (s *site) connect(user, password, db string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig("")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = "127.0.0.1", uint16(s.Port), user, password, db
+	cfg.TLSConfig, cfg.Fallbacks = nil, nil
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
+func (s *site) query(user, password, db, sql string) string {
+	s.t.Helper()
+	c, err := s.connect(user, password, db)
+	require.NoError(s.t, err)
+	defer c.Close(context.Background())
+	var out string
+	require.NoError(s.t, c.QueryRow(context.Background(), sql).Scan(&out))
+	return out
+}
+
+func postmasterPID(pgdata string) int {
+	data, err := os.ReadFile(filepath.Join(pgdata, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.SplitN(string(data), "\n", 2)[0])
+	return pid
+}
+
+func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var _ = fmt.Sprintf
