@@ -85,7 +85,6 @@ func IncompleteError(pgdata string, m Marker) error {
 		pgdata, what, pgdata, filepath.Join(pgdata, MarkerName))
 }
 
-
 // Wipe removes everything inside pgdata (and inside waldir, when set), but
 // not the directories themselves, which may be mount points. It is used only
 // to redo a first boot that failed before any user-supplied code ran.

@@ -3,8 +3,8 @@ package initscripts
 import (
 	"bytes"
 	"compress/gzip"
-	_ "embed"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"

@@ -56,8 +56,8 @@ func escalationAt(m Mode) float64 {
 
 // StopResult tells how a stop went.
 type StopResult struct {
-	Final    Mode          // the last mode sent
-	Took     time.Duration // from the first signal to the process being reaped
+	Final     Mode          // the last mode sent
+	Took      time.Duration // from the first signal to the process being reaped
 	Escalated bool          // a later rung than the first was needed
 }
 
