@@ -1,0 +1,479 @@
+package check
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pgdock/pgdock/healthcheck/internal/disk"
+	"github.com/pgdock/pgdock/healthcheck/internal/pgwire"
+	"github.com/pgdock/pgdock/healthcheck/internal/proc"
+	"github.com/pgdock/pgdock/plugins/sdk/state"
+)
+
+// staleSlack absorbs the one-second resolution of a process start time.
+const staleSlack = 2 * time.Second
+
+// Runner runs checks.
+type Runner struct {
+	Config Config
+	// Prober asks plugins for their health. Nil: a plugin only has to have
+	// a live process.
+	Prober PluginProber
+}
+
+// Run runs the check called name within Config.Timeout.
+func (r Runner) Run(ctx context.Context, name Name) Report {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, r.Config.Timeout)
+	defer cancel()
+	var rep Report
+	switch name {
+	case Liveness:
+		rep = r.liveness()
+	case Readiness:
+		rep = r.readiness(ctx, true)
+	case PostgreSQL:
+		rep = r.readiness(ctx, false)
+	case Startup:
+		rep = r.startup()
+	case Patroni:
+		st, err := r.loadState()
+		p := r.patroni(ctx, st, err)
+		rep = summarize(Patroni, []Result{p}, p.Message, "patroni")
+	case Disk:
+		st, _ := state.Read(r.Config.StateDir) // the state only names PGDATA here
+		comps := r.disk(st)
+		rep = summarize(Disk, comps, comps[0].Message, "disk")
+	case Process:
+		st, _ := state.Read(r.Config.StateDir)
+		p := r.process(st)
+		rep = summarize(Process, []Result{p}, p.Message, "process")
+	case Comprehensive:
+		rep = r.comprehensive(ctx)
+	default:
+		_, err := ParseName(string(name))
+		rep = Report{Check: name, Message: err.Error()}
+	}
+	rep.Duration = time.Since(start)
+	return rep
+}
+
+// loadState reads the state file and makes sure it belongs to the running
+// entrypoint.
+func (r Runner) loadState() (state.State, error) {
+	st, err := state.Read(r.Config.StateDir)
+	if errors.Is(err, state.ErrNoState) {
+		return st, fmt.Errorf("no state file %s: entrypoint not started yet, or %s differs", state.Path(r.Config.StateDir), EnvStateDir)
+	}
+	if err != nil {
+		return st, err
+	}
+	if st.PID <= 0 {
+		return st, errors.New("state file names no entrypoint pid")
+	}
+	if !proc.Alive(st.PID) {
+		return st, fmt.Errorf("stale state file: entrypoint pid %d is not running", st.PID)
+	}
+	// A container restart keeps the file and reuses pid 1: a file written
+	// before the process with that pid started belongs to another life.
+	if started, err := proc.StartTime(st.PID); err == nil && !st.UpdatedAt.IsZero() && st.UpdatedAt.Before(started.Add(-staleSlack)) {
+		return st, fmt.Errorf("stale state file: written %s, before entrypoint pid %d started", st.UpdatedAt.Format(time.RFC3339), st.PID)
+	}
+	return st, nil
+}
+
+// notReady explains a phase in which PostgreSQL must not count as ready;
+// nil for phase running.
+func notReady(p state.Phase) error {
+	switch p {
+	case state.PhaseRunning:
+		return nil
+	case state.PhaseBootstrapping:
+		return errors.New("bootstrapping (temporary server)")
+	case state.PhaseStarting:
+		return errors.New("starting (server not ready yet)")
+	case state.PhaseSleeping:
+		return errors.New("sleep mode (SLEEP_MODE): PostgreSQL is not started on purpose")
+	case state.PhaseStopping:
+		return errors.New("stopping")
+	case state.PhaseStopped:
+		return errors.New("stopped")
+	default:
+		return fmt.Errorf("unknown phase %q", p)
+	}
+}
+
+func (r Runner) liveness() Report {
+	st, err := r.loadState()
+	ent := Result{Check: "entrypoint"}
+	switch {
+	case err != nil:
+		ent.Message = err.Error()
+	case st.Phase == state.PhaseStopped:
+		ent.Message = fmt.Sprintf("pid %d reports phase stopped", st.PID)
+	default:
+		ent.Healthy = true
+		ent.Message = fmt.Sprintf("pid %d alive (phase %s)", st.PID, st.Phase)
+	}
+	comps := []Result{ent}
+	ok := fmt.Sprintf("entrypoint pid %d alive", st.PID)
+	// The postmaster must live once running; while it starts (a long
+	// crash recovery included) it must live if one is known.
+	mustRun := st.Phase == state.PhaseRunning
+	mayRun := (st.Phase == state.PhaseBootstrapping || st.Phase == state.PhaseStarting) && st.PostmasterPID > 0
+	if ent.Healthy && (mustRun || mayRun) {
+		pm := r.postmaster(st)
+		comps = append(comps, pm)
+		ok += ", postmaster " + pm.Message
+	}
+	ok += fmt.Sprintf(" (phase %s)", st.Phase)
+	return summarize(Liveness, comps, ok, "entrypoint")
+}
+
+func (r Runner) startup() Report {
+	st, err := r.loadState()
+	ph := Result{Check: "phase"}
+	switch {
+	case err != nil:
+		ph.Message = err.Error()
+	case st.Phase == state.PhaseSleeping:
+		ph.Healthy = true
+		ph.Message = "sleep mode (SLEEP_MODE): nothing to start"
+	default:
+		if err := notReady(st.Phase); err != nil {
+			ph.Message = err.Error()
+		} else {
+			ph.Healthy = true
+			ph.Message = "running"
+		}
+	}
+	comps := []Result{ph}
+	ok := ph.Message
+	if ph.Healthy && st.Phase == state.PhaseRunning {
+		pm := r.postmaster(st)
+		comps = append(comps, pm)
+		ok = "started (phase running, postmaster " + pm.Message + ")"
+	}
+	return summarize(Startup, comps, ok, "phase")
+}
+
+// postmaster checks that the postmaster is alive (liveness, startup).
+func (r Runner) postmaster(st state.State) Result {
+	res := Result{Check: "postmaster"}
+	pid := st.PostmasterPID
+	if pid <= 0 {
+		var err error
+		if pid, err = proc.ReadPostmasterPID(r.pgdata(st)); err != nil {
+			res.Message = "pid unknown: " + err.Error()
+			return res
+		}
+	}
+	res.Details = map[string]string{"pid": strconv.Itoa(pid)}
+	if !proc.Alive(pid) {
+		res.Message = fmt.Sprintf("pid %d is not running", pid)
+		return res
+	}
+	res.Healthy = true
+	res.Message = fmt.Sprintf("pid %d alive", pid)
+	return res
+}
+
+// readiness is the readiness check, or the postgresql check without plugins.
+func (r Runner) readiness(ctx context.Context, withPlugins bool) Report {
+	st, err := r.loadState()
+	pg := r.postgresql(ctx, st, err)
+	if !withPlugins {
+		return summarize(PostgreSQL, []Result{pg}, pg.Message, "postgresql")
+	}
+	comps := []Result{pg}
+	ok := pg.Message
+	if pg.Healthy && len(st.Plugins) > 0 {
+		names := make([]string, 0, len(st.Plugins))
+		for _, p := range st.Plugins {
+			comps = append(comps, r.plugin(ctx, p))
+			names = append(names, p.Name)
+		}
+		ok += "; plugins healthy: " + strings.Join(names, ", ")
+		if r.Prober == nil {
+			ok += " (processes alive, health not probed)"
+		}
+	}
+	return summarize(Readiness, comps, ok, "postgresql")
+}
+
+// target is where to ping PostgreSQL, and how to say it.
+func (r Runner) target(st state.State) (network, address, where string) {
+	port := st.Port
+	if port <= 0 {
+		port = 5432
+	}
+	host := r.Config.Host
+	if host == "" {
+		host = st.SocketDir
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if strings.HasPrefix(host, "/") {
+		return "unix", pgwire.SocketPath(host, port), fmt.Sprintf("socket %s, port %d", host, port)
+	}
+	address = net.JoinHostPort(host, strconv.Itoa(port))
+	return "tcp", address, "tcp " + address
+}
+
+// postgresql gates on the phase, then pings the server.
+func (r Runner) postgresql(ctx context.Context, st state.State, stErr error) Result {
+	res := Result{Check: "postgresql"}
+	if stErr != nil {
+		res.Message = stErr.Error()
+		return res
+	}
+	if err := notReady(st.Phase); err != nil {
+		res.Message = err.Error()
+		return res
+	}
+	user := st.User
+	if user == "" {
+		user = "postgres"
+	}
+	network, address, where := r.target(st)
+	res.Details = map[string]string{"network": network, "address": address}
+	resp, err := pgwire.Ping(ctx, network, address, pgwire.Params{User: user, Database: Database, ApplicationName: ApplicationName})
+	if resp.Code != "" {
+		res.Details["sqlstate"] = resp.Code
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		res.Message = fmt.Sprintf("no answer within %s (%s)", r.Config.Timeout, where)
+	case err != nil:
+		res.Message = fmt.Sprintf("no response (%s): %v", where, err)
+	case resp.Status == pgwire.Rejecting:
+		res.Message = fmt.Sprintf("not accepting connections: %s (%s)", resp.Message, where)
+	default:
+		res.Healthy = true
+		res.Message = fmt.Sprintf("accepting connections (%s)", where)
+	}
+	return res
+}
+
+// plugin checks one plugin: its process lives, and it says it is healthy.
+func (r Runner) plugin(ctx context.Context, p state.Plugin) Result {
+	res := Result{Check: "plugin:" + p.Name}
+	if pid := p.Reattach.Pid; pid > 0 && !proc.Alive(pid) {
+		res.Message = fmt.Sprintf("process %d is not running", pid)
+		return res
+	}
+	if r.Prober == nil {
+		res.Healthy = true
+		res.Message = "process alive (health not probed)"
+		return res
+	}
+	h, err := probeBounded(ctx, r.Prober, p)
+	if err != nil {
+		res.Message = "probe failed: " + err.Error()
+		return res
+	}
+	res.Healthy, res.Details, res.Message = h.Healthy, h.Details, h.Message
+	switch {
+	case res.Message != "":
+	case h.Healthy:
+		res.Message = "healthy"
+	default:
+		res.Message = "unhealthy"
+	}
+	return res
+}
+
+// findPlugin returns the plugin called name in st.
+func findPlugin(st state.State, name string) (state.Plugin, bool) {
+	for _, p := range st.Plugins {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return state.Plugin{}, false
+}
+
+// patroni asks Patroni's REST API, then the patroni plugin.
+func (r Runner) patroni(ctx context.Context, st state.State, stErr error) Result {
+	res := Result{Check: "patroni"}
+	if stErr != nil {
+		res.Message = stErr.Error()
+		return res
+	}
+	p, ok := findPlugin(st, "patroni")
+	if !ok {
+		res.Message = "patroni not enabled (no patroni plugin in the state file)"
+		return res
+	}
+	status, body, err := httpGet(ctx, r.Config.PatroniURL)
+	switch {
+	case err != nil:
+		res.Message = fmt.Sprintf("REST %s: %v", r.Config.PatroniURL, err)
+		return res
+	case status != http.StatusOK:
+		res.Message = fmt.Sprintf("REST %s answered %d %s", r.Config.PatroniURL, status, oneLine(body))
+		return res
+	}
+	pl := r.plugin(ctx, p)
+	res.Details = pl.Details
+	if !pl.Healthy {
+		res.Message = "plugin: " + pl.Message
+		return res
+	}
+	res.Healthy = true
+	res.Message = fmt.Sprintf("REST %s answered 200; plugin: %s", r.Config.PatroniURL, pl.Message)
+	return res
+}
+
+// httpGet fetches url with a private client: no proxy, no keep-alive, no
+// redirects, and no certificate check for loopback hosts (Patroni's REST
+// certificate rarely names 127.0.0.1; /health needs no secret).
+func httpGet(ctx context.Context, rawURL string) (int, string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return 0, "", fmt.Errorf("parse url: %w", err)
+	}
+	tr := &http.Transport{DisableKeepAlives: true}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // loopback health endpoint only
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return 0, "", fmt.Errorf("build request: %w", err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("get: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+	return resp.StatusCode, strings.TrimSpace(string(body)), nil
+}
+
+// pgdata is the data directory: the flag, then the state file, then $PGDATA.
+func (r Runner) pgdata(st state.State) string {
+	switch {
+	case r.Config.PGData != "":
+		return r.Config.PGData
+	case st.PGData != "":
+		return st.PGData
+	default:
+		return r.Config.DefaultPGData
+	}
+}
+
+// disk judges PGDATA's filesystem, and pg_wal's when pg_wal is a symlink to
+// another filesystem (POSTGRES_INITDB_WALDIR).
+func (r Runner) disk(st state.State) []Result {
+	pgdata := r.pgdata(st)
+	comps := []Result{r.diskAt("disk", "PGDATA", pgdata)}
+	wal := filepath.Join(pgdata, "pg_wal")
+	if fi, err := os.Lstat(wal); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		if same, err := disk.SameFilesystem(pgdata, wal); err != nil || !same {
+			comps = append(comps, r.diskAt("disk:pg_wal", "pg_wal", wal))
+		}
+	}
+	if len(comps) == 2 && comps[0].Healthy && comps[1].Healthy {
+		comps[0].Message += "; " + comps[1].Message
+	}
+	return comps
+}
+
+func (r Runner) diskAt(check, what, path string) Result {
+	res := Result{Check: check}
+	free, total, err := disk.Usage(path)
+	if err != nil {
+		res.Message = err.Error()
+		return res
+	}
+	v := disk.Evaluate(free, total, r.Config.Disk)
+	res.Healthy = v.Healthy
+	res.Message = fmt.Sprintf("%s %s: %s", what, path, v)
+	res.Details = map[string]string{
+		"path":         path,
+		"free_bytes":   strconv.FormatUint(free, 10),
+		"total_bytes":  strconv.FormatUint(total, 10),
+		"free_percent": strconv.FormatFloat(v.FreePercent, 'f', 1, 64),
+	}
+	return res
+}
+
+// process checks that the postmaster is alive and is a postgres process.
+// Candidates: the state's postmaster pid, then PGDATA/postmaster.pid (the
+// only source in Patroni mode, where Patroni may restart the server).
+func (r Runner) process(st state.State) Result {
+	res := Result{Check: "process"}
+	if st.Phase == state.PhaseSleeping {
+		res.Message = "sleep mode (SLEEP_MODE): no postmaster runs on purpose"
+		return res
+	}
+	var why []string
+	seen := map[int]bool{}
+	candidates := []int{st.PostmasterPID}
+	if pid, err := proc.ReadPostmasterPID(r.pgdata(st)); err == nil {
+		candidates = append(candidates, pid)
+	} else if st.PostmasterPID <= 0 {
+		why = append(why, err.Error())
+	}
+	for _, pid := range candidates {
+		if pid <= 0 || seen[pid] {
+			continue
+		}
+		seen[pid] = true
+		ok, comm, err := proc.IsPostgres(pid)
+		switch {
+		case ok:
+			res.Healthy = true
+			res.Message = fmt.Sprintf("postmaster pid %d is %s", pid, comm)
+			res.Details = map[string]string{"pid": strconv.Itoa(pid)}
+			return res
+		case errors.Is(err, os.ErrNotExist):
+			why = append(why, fmt.Sprintf("pid %d is not running", pid))
+		case err != nil:
+			why = append(why, err.Error())
+		default:
+			why = append(why, fmt.Sprintf("pid %d is %q, not postgres", pid, comm))
+		}
+	}
+	res.Message = "no postgres postmaster: " + strings.Join(why, "; ")
+	return res
+}
+
+func (r Runner) comprehensive(ctx context.Context) Report {
+	st, err := r.loadState()
+	comps := []Result{r.postgresql(ctx, st, err)}
+	names := []string{"postgresql"}
+	if _, ok := findPlugin(st, "patroni"); ok {
+		comps = append(comps, r.patroni(ctx, st, err))
+		names = append(names, "patroni")
+	}
+	if err == nil {
+		for _, p := range st.Plugins {
+			if p.Name != "patroni" {
+				comps = append(comps, r.plugin(ctx, p))
+				names = append(names, "plugin:"+p.Name)
+			}
+		}
+	}
+	comps = append(comps, r.disk(st)...)
+	comps = append(comps, r.process(st))
+	names = append(names, "disk", "process")
+	return summarize(Comprehensive, comps, "all checks passed: "+strings.Join(names, ", "), "")
+}

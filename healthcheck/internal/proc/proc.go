@@ -1,0 +1,159 @@
+package proc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Root is where procfs is mounted.
+const Root = "/proc"
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times. It is 100 on
+// every Linux architecture Go supports; sysconf(_SC_CLK_TCK) would need cgo.
+const clockTicks = 100
+
+// Info is what /proc/<pid>/stat says about a process.
+type Info struct {
+	PID   int
+	Comm  string // executable name, at most 15 bytes
+	State byte   // R, S, D, Z, T, X, …
+	// StartTicks is the start time in clock ticks after boot.
+	StartTicks uint64
+}
+
+// Zombie reports whether the process has exited and waits to be reaped.
+func (i Info) Zombie() bool { return i.State == 'Z' || i.State == 'X' || i.State == 'x' }
+
+// Stat reads /proc/<pid>/stat.
+func Stat(pid int) (Info, error) {
+	if pid <= 0 {
+		return Info{}, fmt.Errorf("invalid pid %d", pid)
+	}
+	data, err := os.ReadFile(filepath.Join(Root, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return Info{}, fmt.Errorf("process %d: %w", pid, err)
+	}
+	return parseStat(pid, data)
+}
+
+// parseStat decodes a stat line. comm is in parentheses and may itself hold
+// spaces and parentheses, so fields are counted after the last ')'.
+func parseStat(pid int, data []byte) (Info, error) {
+	open, closing := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
+	if open < 0 || closing < open {
+		return Info{}, fmt.Errorf("process %d: malformed stat line", pid)
+	}
+	fields := strings.Fields(string(data[closing+1:]))
+	// fields[0] is field 3 (state); starttime is field 22.
+	if len(fields) < 20 || len(fields[0]) != 1 {
+		return Info{}, fmt.Errorf("process %d: malformed stat line", pid)
+	}
+	start, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return Info{}, fmt.Errorf("process %d: malformed start time: %w", pid, err)
+	}
+	return Info{PID: pid, Comm: string(data[open+1 : closing]), State: fields[0][0], StartTicks: start}, nil
+}
+
+// Alive reports whether pid names a running (not zombie) process. Where
+// /proc cannot tell (not mounted, hidepid), kill(pid, 0) decides.
+func Alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	info, err := Stat(pid)
+	if err == nil {
+		return !info.Zombie()
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		if _, rootErr := os.Stat(filepath.Join(Root, "self")); rootErr == nil {
+			return false // procfs works and the pid is not there
+		}
+	}
+	err = syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// StartTime is when pid started, to within a second (the boot time in
+// /proc/stat has second resolution).
+func StartTime(pid int) (time.Time, error) {
+	info, err := Stat(pid)
+	if err != nil {
+		return time.Time{}, err
+	}
+	boot, err := bootTime()
+	if err != nil {
+		return time.Time{}, err
+	}
+	return boot.Add(time.Duration(info.StartTicks) * time.Second / clockTicks), nil
+}
+
+func bootTime() (time.Time, error) {
+	data, err := os.ReadFile(filepath.Join(Root, "stat"))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("boot time: %w", err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			sec, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("boot time: %w", err)
+			}
+			return time.Unix(sec, 0), nil
+		}
+	}
+	return time.Time{}, errors.New("boot time: no btime in /proc/stat")
+}
+
+// isPostgresName reports whether name is the executable name of a
+// PostgreSQL server process.
+func isPostgresName(name string) bool { return name == "postgres" || name == "postmaster" }
+
+// IsPostgres reports whether pid is a live PostgreSQL server process: its
+// executable name (comm), or the base name of argv[0] when comm was changed,
+// is postgres or postmaster. It returns the name it found, for messages.
+func IsPostgres(pid int) (bool, string, error) {
+	info, err := Stat(pid)
+	if err != nil {
+		return false, "", err
+	}
+	if info.Zombie() {
+		return false, info.Comm, fmt.Errorf("process %d (%s) is a zombie", pid, info.Comm)
+	}
+	if isPostgresName(info.Comm) {
+		return true, info.Comm, nil
+	}
+	cmdline, err := os.ReadFile(filepath.Join(Root, strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		return false, info.Comm, fmt.Errorf("process %d: %w", pid, err)
+	}
+	argv0, _, _ := bytes.Cut(cmdline, []byte{0})
+	name := filepath.Base(string(argv0))
+	return isPostgresName(name), info.Comm, nil
+}
+
+// PostmasterPIDFile is the file PostgreSQL writes into its data directory.
+const PostmasterPIDFile = "postmaster.pid"
+
+// ReadPostmasterPID returns the pid on the first line of
+// <pgdata>/postmaster.pid. The pid may be stale: check it with IsPostgres.
+func ReadPostmasterPID(pgdata string) (int, error) {
+	path := filepath.Join(pgdata, PostmasterPIDFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("read postmaster pid: %w", err)
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("%s: first line %q is not a pid", path, first)
+	}
+	return pid, nil
+}

@@ -1,0 +1,8 @@
+// Package example is pgdock's example plugin and the template for new ones.
+// It exercises every hook of the plugin contract: it declares the EXAMPLE_*
+// namespace, a static setting and a required program (psql), validates
+// EXAMPLE_GREETING, contributes a setting, a pg_hba rule and a private file,
+// records its first-boot bootstrap in a table, reports health, and logs the
+// started and stopping hooks. A few EXAMPLE_* knobs make it misbehave on
+// purpose so that the host's failure handling can be tested (see Knobs).
+package example

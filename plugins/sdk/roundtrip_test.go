@@ -1,0 +1,216 @@
+package sdk_test
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/internal/sdktest"
+)
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// TestRoundTripEveryHook sends every hook through a real plugin process and
+// checks that every field survives both directions.
+func TestRoundTripEveryHook(t *testing.T) {
+	transports := []struct {
+		name    string
+		connect func(t *testing.T) *sdk.Client
+	}{
+		{"go-plugin process", func(t *testing.T) *sdk.Client { _, c := launch(t, testPluginBin); return c }},
+		{"in-process gRPC", inProcess},
+	}
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { roundTrip(t, tr.connect(t)) })
+	}
+}
+
+// inProcess serves a fresh sdktest.Echo through GRPCPlugin on an in-memory
+// listener: the same adapters as a plugin process, without go-plugin.
+func inProcess(t *testing.T) *sdk.Client {
+	t.Helper()
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	require.NoError(t, (&sdk.GRPCPlugin{Impl: &sdktest.Echo{}}).GRPCServer(nil, srv))
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	conn, err := grpc.NewClient("passthrough:///bufconn",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	raw, err := (&sdk.GRPCPlugin{}).GRPCClient(context.Background(), nil, conn)
+	require.NoError(t, err)
+	return raw.(*sdk.Client)
+}
+
+func roundTrip(t *testing.T, c *sdk.Client) {
+	env := map[string]string{"ECHO_A": "1", "ECHO_PASSWORD": "s3cret", "POSTGRES_DB": "app"}
+	server := sdk.Server{PGData: "/data", Port: 5433, SocketDir: "/run/pg", Superuser: "admin", Database: "app", FirstBoot: true, FilesDir: "/run/pgdock/files/echo"}
+	conn := sdk.Conn{SocketDir: "/run/pg", Port: 5433, User: "admin", Database: "postgres", PGData: "/data"}
+
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"describe", func(t *testing.T) {
+			d, err := c.Describe(ctx(t))
+			require.NoError(t, err)
+			assert.Equal(t, sdktest.Description(), d)
+		}},
+		{"validate", func(t *testing.T) {
+			problems, err := c.Validate(ctx(t), env)
+			require.NoError(t, err)
+			assert.Equal(t, []sdk.Problem{{Var: "ECHO_A", Message: "1"}, {Var: "ECHO_PASSWORD", Message: "s3cret"}, {Var: "POSTGRES_DB", Message: "app"}}, problems)
+		}},
+		{"validate without env", func(t *testing.T) {
+			problems, err := c.Validate(ctx(t), nil)
+			require.NoError(t, err)
+			assert.Empty(t, problems)
+		}},
+		{"configure", func(t *testing.T) {
+			conf, err := c.Configure(ctx(t), sdk.ConfigureRequest{Env: map[string]string{"ECHO_A": "1"}, Server: server})
+			require.NoError(t, err)
+			assert.Equal(t, sdk.Configuration{
+				Settings: []sdk.Setting{
+					{Name: "echo.pgdata", Value: "/data"},
+					{Name: "echo.port", Value: "5433"},
+					{Name: "echo.socket_dir", Value: "/run/pg"},
+					{Name: "echo.superuser", Value: "admin"},
+					{Name: "echo.database", Value: "app"},
+					{Name: "echo.first_boot", Value: "true"},
+					{Name: "echo.files_dir", Value: "/run/pgdock/files/echo"},
+					{Name: "echo.env.ECHO_A", Value: "1"},
+				},
+				HBARules: []string{"local all all trust", "host all all 192.0.2.0/24 reject"},
+				Files:    []sdk.File{{Path: "sub/echo.bin", Content: []byte{0, 1, 2, 255, '\n'}, Mode: 0o640}},
+			}, conf)
+		}},
+		{"bootstrap then health", func(t *testing.T) {
+			require.NoError(t, c.Bootstrap(ctx(t), sdk.HookRequest{Env: env, Conn: conn}))
+			h, err := c.Health(ctx(t))
+			require.NoError(t, err)
+			assert.True(t, h.Healthy)
+			assert.Equal(t, "echo", h.Message)
+			assert.Equal(t, map[string]string{"socket_dir": "/run/pg", "port": "5433", "user": "admin", "database": "postgres", "pgdata": "/data", "stopping": "false"}, h.Details)
+		}},
+		{"started", func(t *testing.T) {
+			other := conn
+			other.Port = 6000
+			require.NoError(t, c.Started(ctx(t), sdk.HookRequest{Env: env, Conn: other}))
+			h, err := c.Health(ctx(t))
+			require.NoError(t, err)
+			assert.Equal(t, "6000", h.Details["port"])
+		}},
+		{"mode command", func(t *testing.T) {
+			cmd, err := c.ModeCommand(ctx(t), sdk.ModeCommandRequest{Env: env, Server: server})
+			require.NoError(t, err)
+			assert.Equal(t, &sdk.Command{Argv: []string{"echo-mode", "/data"}, Env: env, Dir: "/run/pgdock/files/echo", StopSignal: "SIGINT"}, cmd)
+		}},
+		{"mode command: none", func(t *testing.T) {
+			cmd, err := c.ModeCommand(ctx(t), sdk.ModeCommandRequest{Env: map[string]string{"ECHO_NO_MODE": "1"}})
+			require.NoError(t, err)
+			assert.Nil(t, cmd)
+		}},
+		{"hook errors reach the host as HookError", func(t *testing.T) {
+			fail := map[string]string{sdktest.FailVar: "the plugin says no"}
+			_, err := c.Validate(ctx(t), fail)
+			assertHookError(t, err, "validate: the plugin says no")
+			_, err = c.Configure(ctx(t), sdk.ConfigureRequest{Env: fail})
+			assertHookError(t, err, "configure: the plugin says no")
+			assertHookError(t, c.Bootstrap(ctx(t), sdk.HookRequest{Env: fail}), "bootstrap: the plugin says no")
+			assertHookError(t, c.Started(ctx(t), sdk.HookRequest{Env: fail}), "started: the plugin says no")
+			_, err = c.ModeCommand(ctx(t), sdk.ModeCommandRequest{Env: fail})
+			assertHookError(t, err, "mode command: the plugin says no")
+		}},
+		{"stopping", func(t *testing.T) {
+			require.NoError(t, c.Stopping(ctx(t)))
+			h, err := c.Health(ctx(t))
+			require.NoError(t, err)
+			assert.False(t, h.Healthy)
+			assert.Equal(t, "true", h.Details["stopping"])
+		}},
+	}
+	// Subtests run in order: "stopping" is last on purpose.
+	for _, tt := range tests {
+		t.Run(tt.name, tt.run)
+	}
+}
+
+func assertHookError(t *testing.T, err error, want string) {
+	t.Helper()
+	require.Error(t, err)
+	assert.True(t, sdk.IsHookError(err), "want a HookError, got %T: %v", err, err)
+	assert.EqualError(t, err, want)
+}
+
+// TestExamplePluginHooks drives the example plugin, the template for real
+// plugins, through every hook.
+func TestExamplePluginHooks(t *testing.T) {
+	_, c := launch(t, examplePlugin)
+
+	d, err := c.Describe(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, "example", d.Name)
+	assert.NotEmpty(t, d.Version)
+	assert.True(t, d.Declares("EXAMPLE_GREETING"))
+	assert.False(t, d.Declares("POSTGRES_PASSWORD"))
+	assert.Equal(t, []sdk.Requirement{{Name: "psql", Package: "postgresql-client"}}, d.RequiredBinaries)
+	assert.Empty(t, d.ProvidesMode)
+
+	problems, err := c.Validate(ctx(t), map[string]string{"EXAMPLE_GREETING": ""})
+	require.NoError(t, err)
+	require.Len(t, problems, 1)
+	assert.Equal(t, "EXAMPLE_GREETING", problems[0].Var)
+
+	conf, err := c.Configure(ctx(t), sdk.ConfigureRequest{Env: map[string]string{"EXAMPLE_GREETING": "hi"}, Server: sdk.Server{Port: 5432}})
+	require.NoError(t, err)
+	assert.Equal(t, []sdk.Setting{{Name: "pgdock_example.greeting", Value: "hi"}}, conf.Settings)
+	assert.Equal(t, []string{"host all all 192.0.2.0/24 reject"}, conf.HBARules)
+	require.Len(t, conf.Files, 1)
+	assert.Equal(t, "example.conf", conf.Files[0].Path)
+	assert.EqualValues(t, 0o600, conf.Files[0].Mode)
+
+	// No server listens there: the plugin's psql error comes back as a hook error.
+	err = c.Bootstrap(ctx(t), sdk.HookRequest{Conn: sdk.Conn{SocketDir: t.TempDir(), Port: 1, User: "postgres", Database: "postgres"}})
+	require.Error(t, err)
+	assert.True(t, sdk.IsHookError(err), "%v", err)
+	assert.Contains(t, err.Error(), "pgdock_example_bootstrap")
+
+	require.NoError(t, c.Started(ctx(t), sdk.HookRequest{Conn: sdk.Conn{Port: 5432}}))
+	h, err := c.Health(ctx(t))
+	require.NoError(t, err)
+	assert.True(t, h.Healthy)
+	assert.Equal(t, "hi", h.Details["greeting"])
+	require.NoError(t, c.Stopping(ctx(t)))
+	cmd, err := c.ModeCommand(ctx(t), sdk.ModeCommandRequest{})
+	require.NoError(t, err)
+	assert.Nil(t, cmd, "the example provides no mode unless EXAMPLE_MODE is set")
+}
+
+func TestGRPCPluginWithoutImpl(t *testing.T) {
+	err := (&sdk.GRPCPlugin{}).GRPCServer(nil, grpc.NewServer())
+	require.ErrorContains(t, err, "Impl is nil")
+}
+
+// TestTransportErrors: a plugin that is gone is not a hook error.
+func TestTransportErrors(t *testing.T) {
+	pc, c := launch(t, testPluginBin)
+	pc.Kill()
+	_, err := c.Health(ctx(t))
+	require.Error(t, err)
+	assert.False(t, sdk.IsHookError(err))
+	assert.Contains(t, err.Error(), "health: plugin unreachable")
+}
