@@ -20,7 +20,11 @@ import (
 	"github.com/pgdock/pgdock/entrypoint/internal/testpg"
 )
 
-var binary string
+var (
+	binary      string // pgdock-entrypoint under test
+	healthcheck string // pgdock-healthcheck
+	pluginDir   string // the example plugin and its SHA256SUMS
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "pgdock-it-")
@@ -29,15 +33,37 @@ func TestMain(m *testing.M) {
 	}
 	_ = os.Chmod(dir, 0o755)
 	binary = filepath.Join(dir, "pgdock-entrypoint")
-	args := []string{"build", "-o", binary}
+	args := []string{"build"}
 	if cov := os.Getenv("PGDOCK_COVERDIR"); cov != "" {
 		args = append(args, "-cover", "-coverpkg=github.com/pgdock/pgdock/entrypoint/...")
 	}
-	build := exec.Command("go", append(args, "../cmd/pgdock-entrypoint")...)
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		panic("build pgdock-entrypoint: " + err.Error())
+	healthcheck = filepath.Join(dir, "pgdock-healthcheck")
+	pluginDir = filepath.Join(dir, "plugins")
+	example := filepath.Join(pluginDir, "pgdock-plugin-example")
+	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
+		panic(err)
 	}
+	for _, b := range []struct{ out, pkg string }{
+		{binary, "../cmd/pgdock-entrypoint"},
+		{healthcheck, "../../healthcheck/cmd/pgdock-healthcheck"},
+		{example, "../../plugins/example/cmd/pgdock-plugin-example"},
+	} {
+		a := append([]string{}, args...)
+		if b.out != binary {
+			a = []string{"build"}
+		}
+		build := exec.Command("go", append(a, "-o", b.out, b.pkg)...)
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			panic("build " + b.pkg + ": " + err.Error())
+		}
+	}
+	sum := exec.Command("sh", "-c", "sha256sum pgdock-plugin-* > SHA256SUMS")
+	sum.Dir = pluginDir
+	if out, err := sum.CombinedOutput(); err != nil {
+		panic("checksums: " + string(out))
+	}
+	_ = os.Chmod(pluginDir, 0o755)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -68,13 +94,14 @@ type site struct {
 func newSite(t *testing.T) *site {
 	t.Helper()
 	pg := testpg.Setup(t)
-	base := t.TempDir()
-	for _, d := range []string{filepath.Dir(base), base} {
-		require.NoError(t, os.Chmod(d, 0o755))
-	}
+	// A short base keeps unix socket paths (plugins, server) under 108 bytes.
+	base, err := os.MkdirTemp("", "pgd-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(base) })
+	require.NoError(t, os.Chmod(base, 0o755))
 	s := &site{t: t, pg: pg, base: base,
 		PGData: filepath.Join(base, "data"), Port: testpg.FreePort(t),
-		Socket: filepath.Join(base, "sock"), State: filepath.Join(base, "state"),
+		Socket: filepath.Join(base, "sock"), State: filepath.Join(base, "st"), // short: plugin socket paths must stay under 108 bytes
 		Initdb: filepath.Join(base, "initdb.d"), Conf: filepath.Join(base, "conf")}
 	require.NoError(t, os.MkdirAll(s.Initdb, 0o755))
 	require.NoError(t, os.MkdirAll(s.Conf, 0o755))

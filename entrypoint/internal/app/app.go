@@ -176,7 +176,13 @@ func (r *runner) serve(serverArgs []string) int {
 		r.log.Error("prepare", zap.Error(err))
 		return ExitError
 	}
-	run := &server{r: r, sigs: sigs, tls: tls, serverArgs: r.postgresArgs(serverArgs)}
+	pl, err := r.startPlugins(ctx, r.pluginSocketDir())
+	if err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
+	defer pl.stop() // plugins stop last, on every path
+	run := &server{r: r, sigs: sigs, tls: tls, serverArgs: r.postgresArgs(serverArgs), plugins: pl}
 	return run.lifecycle(ctx, firstBoot)
 }
 
@@ -226,6 +232,9 @@ func (r *runner) preflight() (firstBoot bool, err error) {
 	}
 	return true, nil
 }
+
+// pluginSocketDir is where plugins put their sockets (the healthcheck reaches them there).
+func (r *runner) pluginSocketDir() string { return filepath.Join(r.cfg.StateDir, "plugins") }
 
 // workDir is the private directory used during bootstrap.
 func (r *runner) workDir() string { return filepath.Join(r.cfg.StateDir, "bootstrap") }

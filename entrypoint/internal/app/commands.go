@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+
 	"fmt"
+	"go.uber.org/zap"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 	"github.com/pgdock/pgdock/entrypoint/internal/cluster"
 	"github.com/pgdock/pgdock/entrypoint/internal/config"
 	"github.com/pgdock/pgdock/entrypoint/internal/pgbin"
+	"github.com/pgdock/pgdock/entrypoint/internal/pluginhost"
+	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
 	"github.com/pgdock/pgdock/entrypoint/internal/render"
 )
 
@@ -54,7 +58,13 @@ func Init(o Options, serverArgs []string, enforce bool) int {
 		r.log.Error(err.Error())
 		return ExitError
 	}
-	s := &server{r: r, sigs: sigs, tls: tls, serverArgs: r.postgresArgs(serverArgs)}
+	pl, err := r.startPlugins(context.Background(), r.pluginSocketDir())
+	if err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
+	defer pl.stop()
+	s := &server{r: r, sigs: sigs, tls: tls, serverArgs: r.postgresArgs(serverArgs), plugins: pl, ctx: context.Background(), firstBoot: true}
 	s.state = newStateWriter(r.cfg, r.log, "init")
 	code, ok := s.bootstrap(context.Background())
 	if !ok {
@@ -100,8 +110,45 @@ func Render(o Options) int {
 	if r == nil {
 		return code
 	}
-	s := &server{r: r, tls: tlsFiles{cert: r.cfg.TLS.CertFile, key: r.cfg.TLS.KeyFile, ca: r.cfg.TLS.CAFile}}
+	if bin, err := pgbin.Find(); err == nil {
+		r.bin = bin
+	}
+	// Plugins contribute settings, rules and preload libraries; they run as
+	// the server's user, never as root.
+	if os.Getuid() == 0 {
+		id, err := privilege.Lookup(r.o.ServerUser)
+		if err == nil {
+			err = privilege.Drop(id)
+		}
+		if err != nil {
+			r.log.Error("cannot step down to the server user to ask the plugins", zap.Error(err))
+			return ExitError
+		}
+	}
+	sockDir, err := os.MkdirTemp("", "pgdock-render-")
+	if err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
+	defer os.RemoveAll(sockDir)
+	pl, err := r.startPlugins(context.Background(), sockDir)
+	if err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
+	defer pl.stop()
+	s := &server{r: r, tls: tlsFiles{cert: r.cfg.TLS.CertFile, key: r.cfg.TLS.KeyFile, ca: r.cfg.TLS.CAFile}, plugins: pl, ctx: context.Background()}
+	s.firstBoot, _ = cluster.IsInitialised(r.cfg.PGData)
+	s.firstBoot = !s.firstBoot
 	in := s.renderInput()
+	ci := pluginhost.ConfigureInput{
+		PGData: r.cfg.PGData, Port: r.cfg.Port, SocketDir: r.cfg.SocketDir, Superuser: r.cfg.User, Database: r.cfg.DB,
+		FirstBoot: s.firstBoot, FilesDir: filepath.Join(r.cfg.StateDir, "files"),
+	}
+	if err := pl.configure(s.ctx, &in, ci, false); err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
 	in.WriteHBASetting = true
 	conf, err := render.Conf(in)
 	if err != nil {
@@ -117,6 +164,12 @@ func Render(o Options) int {
 	fmt.Fprintf(w, "# ===== %s =====\n%s\n", filepath.Join(r.cfg.PGData, render.ConfName), conf)
 	fmt.Fprintf(w, "# ===== %s =====\n%s\n", filepath.Join(r.cfg.PGData, render.HBAName), hba)
 	fmt.Fprintf(w, "# ===== shared_preload_libraries =====\n%s\n", strings.Join(in.Preload, ","))
+	if pl != nil {
+		fmt.Fprintf(w, "\n# ===== plugin files (written at start) =====\n")
+		for _, f := range pl.contrib.Files {
+			fmt.Fprintf(w, "%s %04o (plugin %s)\n", f.Path, f.Mode.Perm(), f.Plugin)
+		}
+	}
 	fmt.Fprintf(w, "\n# ===== resolved variables =====\n")
 	red := config.Redacted(r.cfg)
 	keys := make([]string, 0, len(red))

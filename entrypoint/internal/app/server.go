@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -10,8 +11,10 @@ import (
 
 	"github.com/pgdock/pgdock/entrypoint/internal/cluster"
 	"github.com/pgdock/pgdock/entrypoint/internal/config"
+	"github.com/pgdock/pgdock/entrypoint/internal/pluginhost"
 	"github.com/pgdock/pgdock/entrypoint/internal/postmaster"
 	"github.com/pgdock/pgdock/entrypoint/internal/render"
+	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
 // server runs the direct mode: PostgreSQL as the supervised child.
@@ -21,6 +24,9 @@ type server struct {
 	tls        tlsFiles
 	serverArgs []string
 	state      *stateWriter
+	plugins    *plugins
+	ctx        context.Context
+	firstBoot  bool
 }
 
 func (s *server) cfg() config.Config { return s.r.cfg }
@@ -48,13 +54,34 @@ func (s *server) renderInput() render.Input {
 	return in
 }
 
+// configure renders the managed files, with the plugins' contributions.
 func (s *server) configure() error {
-	return render.Apply(s.renderInput())
+	c := s.cfg()
+	in := s.renderInput()
+	ci := pluginhost.ConfigureInput{
+		PGData: c.PGData, Port: c.Port, SocketDir: c.SocketDir, Superuser: c.User, Database: c.DB,
+		FirstBoot: s.firstBoot, FilesDir: filepath.Join(c.StateDir, "files"),
+	}
+	if err := s.plugins.configure(s.ctx, &in, ci, true); err != nil {
+		return err
+	}
+	return render.Apply(in)
+}
+
+// conn is how plugins reach the running server.
+func (s *server) conn() pluginhost.Conn {
+	c := s.cfg()
+	return pluginhost.Conn{SocketDir: c.SocketDir, Port: c.Port, User: c.User, Database: "postgres", PGData: c.PGData}
+}
+
+func (s *server) writeState(phase state.Phase, pid int) {
+	s.state.write(phase, pid, s.plugins.entries())
 }
 
 // lifecycle runs bootstrap (if needed), configure, run and stop.
 func (s *server) lifecycle(ctx context.Context, firstBoot bool) int {
 	c := s.cfg()
+	s.ctx, s.firstBoot = ctx, firstBoot
 	s.state = newStateWriter(c, s.log(), "direct")
 	if firstBoot {
 		if code, ok := s.bootstrap(ctx); !ok {
@@ -76,7 +103,7 @@ func (s *server) bootstrap(ctx context.Context) (int, bool) {
 	if c.HostAuthMethod == "trust" {
 		os.Stderr.WriteString(cluster.TrustWarning())
 	}
-	s.state.write(phaseBootstrapping, 0, nil)
+	s.writeState(phaseBootstrapping, 0)
 	if m, _ := cluster.ReadMarker(c.PGData); m != nil {
 		if err := cluster.Wipe(c.PGData, c.InitdbWaldir); err != nil {
 			s.log().Error("cannot clear the failed first boot", zap.Error(err))
@@ -110,7 +137,10 @@ func (s *server) bootstrap(ctx context.Context) (int, bool) {
 		HostAuthMethod: c.HostAuthMethod, ExternalAccess: c.ExternalAccess,
 		Port: c.Port, ServerArgs: s.serverArgs, InitDir: c.InitDir, WorkDir: s.r.workDir(),
 		Env: envList(c.Env), Log: s.log(), Stdout: s.r.o.Stdout, Stderr: s.r.o.Stderr,
-		Configure:  s.configure,
+		Configure: s.configure,
+		OnTempServer: func(ctx context.Context, cc cluster.Conn) error {
+			return s.plugins.bootstrap(ctx, pluginhost.Conn{SocketDir: cc.SocketDir, Port: cc.Port, User: cc.User, Database: "postgres", PGData: c.PGData})
+		},
 		StopBudget: c.Timeout,
 	})
 	cancel()
@@ -119,13 +149,13 @@ func (s *server) bootstrap(ctx context.Context) (int, bool) {
 	case sig := <-stopped:
 		s.log().Error("first-boot initialisation was interrupted; PGDATA is incomplete and the next start will say so",
 			zap.String("signal", sig.String()))
-		s.state.write(phaseStopped, 0, nil)
+		s.writeState(phaseStopped, 0)
 		return ExitError, false
 	default:
 	}
 	if err != nil {
 		s.log().Error("first-boot initialisation failed; PGDATA is left as it is for inspection", zap.Error(err))
-		s.state.write(phaseStopped, 0, nil)
+		s.writeState(phaseStopped, 0)
 		return ExitError, false
 	}
 	return ExitOK, true
@@ -144,7 +174,7 @@ func (s *server) run(ctx context.Context) int {
 		s.log().Error("cannot start PostgreSQL", zap.Error(err))
 		return ExitError
 	}
-	s.state.write(phaseStarting, srv.PID(), nil)
+	s.writeState(phaseStarting, srv.PID())
 	s.log().Info("starting PostgreSQL", zap.Int("pid", srv.PID()), zap.String("pgdata", c.PGData), zap.Int("port", c.Port))
 
 	ready := make(chan error, 1)
@@ -157,19 +187,28 @@ func (s *server) run(ctx context.Context) int {
 		case err := <-ready:
 			ready = nil
 			if err == nil {
-				s.state.write(phaseRunning, srv.PID(), nil)
+				s.writeState(phaseRunning, srv.PID())
 				s.log().Info("PostgreSQL is ready", since(start))
+				s.plugins.started(ctx, s.conn())
 			}
 		case <-srv.Done():
 			code := srv.ExitCode()
 			srv.KillGroup(syscall.SIGKILL) // leftover backends of a dead postmaster
-			s.state.write(phaseStopped, 0, nil)
+			s.writeState(phaseStopped, 0)
 			if code == 0 {
 				s.log().Warn("PostgreSQL exited on its own", zap.String("status", srv.Describe()))
 			} else {
 				s.log().Error("PostgreSQL exited unexpectedly", zap.String("status", srv.Describe()))
 			}
 			return code
+		case ev := <-s.plugins.crashed():
+			if ev.Policy == pluginhost.CrashContinue {
+				s.log().Error("plugin crashed; PostgreSQL keeps running without it (crash policy continue)", zap.String("plugin", ev.Plugin))
+				continue
+			}
+			s.log().Error("plugin crashed; stopping PostgreSQL (crash policy fail)", zap.String("plugin", ev.Plugin))
+			s.stop(srv, mode, "plugin "+ev.Plugin+" crashed")
+			return ExitError
 		case sig := <-s.sigs:
 			switch {
 			case sig == syscall.SIGHUP:
@@ -179,7 +218,7 @@ func (s *server) run(ctx context.Context) int {
 				if sig == syscall.SIGQUIT {
 					first = postmaster.Immediate
 				}
-				return s.stop(srv, first, sig)
+				return s.stop(srv, first, "signal "+sig.String())
 			}
 		}
 	}
@@ -200,10 +239,11 @@ func (s *server) reload(srv *postmaster.Process) {
 }
 
 // stop runs the shutdown ladder; further stop signals escalate it.
-func (s *server) stop(srv *postmaster.Process, first postmaster.Mode, sig os.Signal) int {
+func (s *server) stop(srv *postmaster.Process, first postmaster.Mode, reason string) int {
 	c := s.cfg()
-	s.state.write(phaseStopping, srv.PID(), nil)
-	s.log().Info("stop requested", zap.String("signal", sig.String()), zap.String("mode", first.String()), zap.Duration("budget", c.Timeout))
+	s.writeState(phaseStopping, srv.PID())
+	s.log().Info("stopping PostgreSQL", zap.String("reason", reason), zap.String("mode", first.String()), zap.Duration("budget", c.Timeout))
+	s.plugins.stopping(s.ctx)
 	escalate := make(chan struct{}, 4)
 	done := make(chan struct{})
 	defer close(done)
@@ -225,7 +265,7 @@ func (s *server) stop(srv *postmaster.Process, first postmaster.Mode, sig os.Sig
 			s.log().Warn("escalating shutdown", zap.String("mode", m.String()))
 		}
 	})
-	s.state.write(phaseStopped, 0, nil)
+	s.writeState(phaseStopped, 0)
 	code := srv.ExitCode()
 	fields := []zap.Field{zap.String("mode", res.Final.String()), zap.Duration("took", res.Took.Round(time.Millisecond)), zap.String("status", srv.Describe())}
 	if res.Escalated || code != 0 {

@@ -1,0 +1,205 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/plugins/sdk/state"
+)
+
+func (s *site) withExample(kv ...string) *site {
+	s.set("PGDOCK_PLUGIN_DIR", pluginDir, "EXAMPLE_ENABLE", "true")
+	return s.set(kv...)
+}
+
+func (s *site) readState(t *testing.T) state.State {
+	t.Helper()
+	st, err := state.Read(s.State)
+	require.NoError(t, err)
+	return st
+}
+
+func (s *site) health(args ...string) (int, string) {
+	cmd := exec.Command(healthcheck, append([]string{"--state-dir", s.State}, args...)...)
+	out, _ := cmd.CombinedOutput()
+	return cmd.ProcessState.ExitCode(), strings.TrimSpace(string(out))
+}
+
+func pluginPIDs(st state.State) []int {
+	var pids []int
+	for _, p := range st.Plugins {
+		pids = append(pids, p.Reattach.Pid)
+	}
+	return pids
+}
+
+func assertGone(t *testing.T, pids []int) {
+	t.Helper()
+	require.NotEmpty(t, pids)
+	require.Eventually(t, func() bool {
+		for _, pid := range pids {
+			if alive(pid) && !zombie(pid) {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 20*time.Millisecond, "plugin processes %v still running", pids)
+}
+
+func zombie(pid int) bool {
+	data, err := os.ReadFile(filepath.Join("/proc", itoa(pid), "stat"))
+	if err != nil {
+		return true
+	}
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	return len(f) > 0 && f[0] == "Z"
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func TestExamplePluginEveryHookAndCleanStop(t *testing.T) {
+	s := newSite(t).withExample("POSTGRES_PASSWORD", "secret", "EXAMPLE_GREETING", "hi there", "NOT_FOR_PLUGINS", "x")
+	fail := filepath.Join(s.base, "health-fail")
+	s.set("EXAMPLE_HEALTH_FAIL_FILE", fail)
+	p := s.start()
+	p.ready()
+	out := p.out.String()
+	assert.Contains(t, out, "plugin started")
+	// configure: the setting and the hba rule reached the managed files
+	assert.Equal(t, "hi there", s.query("postgres", "secret", "postgres", "SHOW pgdock_example.greeting"))
+	hba, err := os.ReadFile(filepath.Join(s.PGData, "pgdock_hba.conf"))
+	require.NoError(t, err)
+	assert.Contains(t, string(hba), "host all all 192.0.2.0/24 reject")
+	// bootstrap ran once
+	assert.Equal(t, "1", s.query("postgres", "secret", "postgres", "SELECT count(*)::text FROM pgdock_example_bootstrap"))
+	// health reaches the healthcheck through the running plugin
+	st := s.readState(t)
+	require.Len(t, st.Plugins, 1)
+	assert.Equal(t, "example", st.Plugins[0].Name)
+	code, line := s.health("readiness")
+	assert.Equal(t, 0, code, line)
+	require.NoError(t, os.WriteFile(fail, nil, 0o644))
+	code, line = s.health("readiness")
+	assert.Equal(t, 1, code, line)
+	assert.Contains(t, line, "example")
+	require.NoError(t, os.Remove(fail))
+	assert.True(t, alive(st.Plugins[0].Reattach.Pid), "a probe never kills the plugin")
+
+	p.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, p.wait(30*time.Second))
+	assertGone(t, pluginPIDs(st))
+
+	// restart: the bootstrap hook does not run again
+	p2 := s.start()
+	p2.ready()
+	assert.Equal(t, "1", s.query("postgres", "secret", "postgres", "SELECT count(*)::text FROM pgdock_example_bootstrap"))
+	st2 := s.readState(t)
+	p2.signal(syscall.SIGINT)
+	assert.Equal(t, 0, p2.wait(30*time.Second))
+	assertGone(t, pluginPIDs(st2))
+}
+
+func TestPluginsGoneAfterPostgresCrash(t *testing.T) {
+	s := newSite(t).withExample("POSTGRES_PASSWORD", "secret")
+	p := s.start()
+	p.ready()
+	st := s.readState(t)
+	require.NoError(t, syscall.Kill(st.PostmasterPID, syscall.SIGKILL))
+	assert.Equal(t, 128+9, p.wait(15*time.Second))
+	assertGone(t, pluginPIDs(st))
+}
+
+func TestPluginsGoneAfterEntrypointError(t *testing.T) {
+	// A failing init script ends the entrypoint with an error after the plugins started.
+	s := newSite(t).withExample("POSTGRES_PASSWORD", "secret")
+	s.script("01-bad.sql", "SELECT broken(;", 0o644)
+	p := s.start()
+	p.waitFor("plugin started", 1, 30*time.Second)
+	var pids []int
+	require.Eventually(t, func() bool {
+		st, err := state.Read(s.State)
+		if err != nil || len(st.Plugins) == 0 {
+			return false
+		}
+		pids = pluginPIDs(st)
+		return true
+	}, 30*time.Second, 10*time.Millisecond)
+	assert.Equal(t, 1, p.wait(60*time.Second))
+	assertGone(t, pids)
+}
+
+func TestPluginCrashPolicies(t *testing.T) {
+	t.Run("fail stops PostgreSQL", func(t *testing.T) {
+		s := newSite(t).withExample("POSTGRES_PASSWORD", "secret", "EXAMPLE_CRASH_AFTER", "4s")
+		p := s.start()
+		p.ready()
+		code := p.wait(60 * time.Second)
+		assert.Equal(t, 1, code)
+		out := p.out.String()
+		assert.Contains(t, out, "plugin crashed; stopping PostgreSQL (crash policy fail)")
+		assert.Contains(t, out, "received fast shutdown request")
+	})
+	t.Run("continue keeps PostgreSQL", func(t *testing.T) {
+		s := newSite(t).withExample("POSTGRES_PASSWORD", "secret", "EXAMPLE_CRASH_AFTER", "3s", "EXAMPLE_CRASH_POLICY", "continue")
+		p := s.start()
+		p.ready()
+		p.waitFor("crash policy continue", 1, 30*time.Second)
+		assert.False(t, p.exited())
+		assert.Equal(t, "1", s.query("postgres", "secret", "postgres", "SELECT 1::text"))
+		code, line := s.health("readiness")
+		assert.Equal(t, 1, code, "the crashed plugin makes the container unhealthy: %s", line)
+		p.signal(syscall.SIGTERM)
+		assert.Equal(t, 0, p.wait(30*time.Second))
+	})
+}
+
+func TestPluginChecksumMismatchAndAbsent(t *testing.T) {
+	bad, err := os.MkdirTemp("", "pgd-plugins-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(bad) })
+	require.NoError(t, os.Chmod(bad, 0o755))
+	data, err := os.ReadFile(filepath.Join(pluginDir, "pgdock-plugin-example"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(bad, "pgdock-plugin-example"), data, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(bad, "SHA256SUMS"), []byte(strings.Repeat("0", 64)+"  pgdock-plugin-example\n"), 0o644))
+
+	s := newSite(t).set("POSTGRES_PASSWORD", "secret", "EXAMPLE_ENABLE", "on", "PGDOCK_PLUGIN_DIR", bad)
+	code, out := s.run()
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "checksum")
+	assert.NotContains(t, out, readyLine)
+
+	s2 := newSite(t)
+	s2.set("POSTGRES_PASSWORD", "secret", "EXAMPLE_ENABLE", "1", "PGDOCK_PLUGIN_DIR", s2.Initdb) // a directory without the plugin
+	code, out = s2.run()
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "pgdock-plugin-example is not in the plugin directory")
+}
+
+func TestPluginValidationFailsBeforeStart(t *testing.T) {
+	s := newSite(t).withExample("POSTGRES_PASSWORD", "secret", "EXAMPLE_GREETING", strings.Repeat("x", 65))
+	code, out := s.run()
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "EXAMPLE_GREETING")
+	assert.False(t, fileExists(filepath.Join(s.PGData, "PG_VERSION")), "nothing initialised")
+}
+
+func TestConfigRenderAsksPlugins(t *testing.T) {
+	s := newSite(t).withExample("POSTGRES_PASSWORD", "secret")
+	code, out := s.run("config", "render")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "pgdock_example.greeting = 'hello'")
+	assert.Contains(t, out, "host all all 192.0.2.0/24 reject")
+	assert.Contains(t, out, "example.conf")
+	_ = context.Background()
+}

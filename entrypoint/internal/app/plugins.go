@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/fsutil"
+	"github.com/pgdock/pgdock/entrypoint/internal/pluginhost"
+	"github.com/pgdock/pgdock/entrypoint/internal/render"
+	"github.com/pgdock/pgdock/plugins/sdk/state"
+)
+
+// plugins wraps the plugin manager for the lifecycle; a nil *plugins (no
+// plugin enabled) does nothing.
+type plugins struct {
+	m       *pluginhost.Manager
+	log     *zap.Logger
+	contrib pluginhost.Contribution
+}
+
+// startPlugins starts the enabled plugins (after privileges were dropped)
+// and runs their validation together with the host's conflict checks.
+func (r *runner) startPlugins(ctx context.Context, socketDir string) (*plugins, error) {
+	names, err := pluginhost.Enabled(r.cfg.PluginDir, r.cfg.Env)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	m, err := pluginhost.Start(ctx, pluginhost.Options{
+		Dir:          r.cfg.PluginDir,
+		Env:          r.cfg.Env,
+		SocketDir:    socketDir,
+		Logger:       r.log,
+		ExtensionDir: extensionDir(r.bin.Dir),
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &plugins{m: m, log: r.log}
+	var problems []string
+	for _, pr := range m.Validate(ctx) {
+		problems = append(problems, pr.String())
+	}
+	for _, d := range m.Descriptions() {
+		r.log.Info("plugin started", zap.String("plugin", d.Name), zap.String("version", d.Version),
+			zap.Int("pid", d.Pid), zap.Duration("handshake", d.StartDuration))
+		if d.ProvidesMode != "" {
+			problems = append(problems, fmt.Sprintf("plugin %s: provides run mode %q, which this entrypoint does not run yet", d.Name, d.ProvidesMode))
+		}
+	}
+	if len(problems) > 0 {
+		m.Stop()
+		return nil, fmt.Errorf("plugin validation failed:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return p, nil
+}
+
+// extensionDir is PostgreSQL's extension directory for a Debian bin dir
+// (/usr/lib/postgresql/15/bin → /usr/share/postgresql/15/extension).
+func extensionDir(binDir string) string {
+	major := filepath.Base(filepath.Dir(binDir))
+	d := filepath.Join("/usr/share/postgresql", major, "extension")
+	if _, err := os.Stat(d); err == nil {
+		return d
+	}
+	return ""
+}
+
+func (p *plugins) stop() {
+	if p != nil {
+		p.m.Stop()
+	}
+}
+
+func (p *plugins) entries() []state.Plugin {
+	if p == nil {
+		return nil
+	}
+	return p.m.StateEntries()
+}
+
+func (p *plugins) crashed() <-chan pluginhost.CrashEvent {
+	if p == nil {
+		return nil
+	}
+	return p.m.Crashed()
+}
+
+// configure asks the plugins for their settings, rules and files, writes the
+// files (unless writeFiles is false: config render), and adds the rest to the
+// render input.
+func (p *plugins) configure(ctx context.Context, in *render.Input, ci pluginhost.ConfigureInput, writeFiles bool) error {
+	userPreload := ""
+	var env []render.Param
+	for _, e := range in.Env {
+		if e.Name == "shared_preload_libraries" {
+			userPreload = e.Value
+			continue
+		}
+		env = append(env, e)
+	}
+	if p == nil {
+		return nil
+	}
+	c, err := p.m.Configure(ctx, ci)
+	if err != nil {
+		return fmt.Errorf("plugins: configure: %w", err)
+	}
+	p.contrib = c
+	for _, f := range c.Files {
+		if !writeFiles {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
+			return fmt.Errorf("plugin %s: %w", f.Plugin, err)
+		}
+		if err := fsutil.WriteFileAtomic(f.Path, f.Content, f.Mode); err != nil {
+			return fmt.Errorf("plugin %s: %w", f.Plugin, err)
+		}
+	}
+	for _, s := range c.Settings {
+		in.Plugin = append(in.Plugin, render.Param{Name: s.Name, Value: s.Value, Source: "plugin " + s.Plugin})
+	}
+	for _, h := range c.HBARules {
+		in.PluginHBA = append(in.PluginHBA, render.Rule{Line: h, Source: "plugins"})
+	}
+	if len(c.PreloadLibraries) > 0 {
+		in.Env = env
+		in.Preload = mergePreload(c.PreloadLibraries, userPreload)
+	}
+	return nil
+}
+
+// mergePreload puts the plugins' libraries first, in their order, then the
+// user's, without duplicates.
+func mergePreload(pluginLibs []string, user string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range pluginLibs {
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	for _, l := range strings.Split(user, ",") {
+		l = strings.TrimSpace(l)
+		if l != "" && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (p *plugins) bootstrap(ctx context.Context, c pluginhost.Conn) error {
+	if p == nil {
+		return nil
+	}
+	return p.m.Bootstrap(ctx, c)
+}
+
+func (p *plugins) started(ctx context.Context, c pluginhost.Conn) {
+	if p == nil {
+		return
+	}
+	if err := p.m.Started(ctx, c); err != nil {
+		p.log.Error("plugin started hook failed", zap.Error(err))
+	}
+}
+
+func (p *plugins) stopping(ctx context.Context) {
+	if p != nil {
+		p.m.Stopping(ctx)
+	}
+}
