@@ -1,0 +1,1 @@
+docker-ensure-initdb.sh
