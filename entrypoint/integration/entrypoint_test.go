@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -95,6 +96,22 @@ func TestInitScriptsOfEveryKind(t *testing.T) {
 	assert.Equal(t, "2:executable sh as "+wantOwner+",3:sourced sh,4:from-03,5:gzip,6:xz,7:zstd,33:psql array", got)
 	assert.Contains(t, p.out.String(), "ignoring "+filepath.Join(s.Initdb, "08-notes.txt"))
 	assert.Contains(t, p.out.String(), "sourcing "+filepath.Join(s.Initdb, "03-sourced.sh"))
+
+	// Local socket logins use peer with pgdock's map: root (docker exec) and the
+	// server's OS user reach the superuser role without a password, nobody else.
+	if os.Getuid() == 0 {
+		cfg, err := pgx.ParseConfig("")
+		require.NoError(t, err)
+		cfg.Host, cfg.Port, cfg.User, cfg.Database = s.Socket, uint16(s.Port), "postgres", "app"
+		c, err := pgx.ConnectConfig(context.Background(), cfg)
+		require.NoError(t, err, "root over the socket, no password")
+		c.Close(context.Background())
+		nobody := exec.Command("psql", "-h", s.Socket, "-p", itoa(s.Port), "-U", "postgres", "-d", "app", "-c", "select 1")
+		nobody.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := nobody.CombinedOutput()
+		assert.Error(t, err)
+		assert.Contains(t, string(out), "Peer authentication failed")
+	}
 	p.signal(syscall.SIGTERM)
 	assert.Equal(t, 0, p.wait(30*time.Second))
 }
