@@ -240,17 +240,26 @@ func (p *proc) waitFor(want string, count int, d time.Duration) {
 // ready waits for pgdock's own ready line.
 func (p *proc) ready() { p.t.Helper(); p.waitFor("PostgreSQL is ready", 1, 90*time.Second) }
 
-// connect opens a TCP connection with a password.
-func (s *site) connect(user, password, db string) (*pgx.Conn, error) {
+// connConfig is a TCP connection config with a password and no TLS.
+func (s *site) connConfig(user, password, db string) *pgx.ConnConfig {
 	cfg, err := pgx.ParseConfig("")
 	if err != nil {
-		return nil, err
+		panic(err)
 	}
 	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = "127.0.0.1", uint16(s.Port), user, password, db
 	cfg.TLSConfig, cfg.Fallbacks = nil, nil
+	return cfg
+}
+
+func connectConfig(cfg *pgx.ConnConfig) (*pgx.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return pgx.ConnectConfig(ctx, cfg)
+}
+
+// connect opens a TCP connection with a password.
+func (s *site) connect(user, password, db string) (*pgx.Conn, error) {
+	return connectConfig(s.connConfig(user, password, db))
 }
 
 func (s *site) query(user, password, db, sql string) string {

@@ -98,3 +98,30 @@ func TestParseMode(t *testing.T) {
 	_, err := ParseMode("graceful")
 	assert.ErrorContains(t, err, "smart, fast or immediate")
 }
+
+// A postmaster that stays "starting" (a long crash recovery) is waited for as
+// long as it lives. The stand-in is a shell script (a fake postgres) that
+// writes postmaster.pid the way the server does.
+func TestWaitReadyWaitsForSlowRecovery(t *testing.T) {
+	dir := t.TempDir()
+	script := `echo "$$
+$2
+1
+5432
+/tmp
+*
+  1 0
+starting" > "$2/postmaster.pid"
+sleep 2.5
+sed -i 's/^starting$/ready   /' "$2/postmaster.pid"
+sleep 30`
+	fake := dir + "/fake-postgres"
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n"+script+"\n"), 0o755))
+	p, err := Start(Options{Postgres: fake, PGData: dir, Env: os.Environ()})
+	require.NoError(t, err)
+	t.Cleanup(func() { p.KillGroup(syscall.SIGKILL); <-p.Done() })
+	start := time.Now()
+	require.NoError(t, p.WaitReady(context.Background()))
+	assert.GreaterOrEqual(t, time.Since(start), 2*time.Second, "no premature readiness")
+	assert.False(t, p.Exited())
+}
