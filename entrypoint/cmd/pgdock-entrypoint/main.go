@@ -48,7 +48,14 @@ func runCobra(argv []string, o app.Options) int {
 		Args:  cobra.NoArgs,
 		Run:   func(*cobra.Command, []string) { fmt.Fprintln(o.Stdout, "pgdock-entrypoint", o.Version) },
 	})
-	cfg := &cobra.Command{Use: "config", Short: "inspect the configuration resolved from the environment"}
+	cfg := &cobra.Command{
+		Use:   "config",
+		Short: "inspect the configuration resolved from the environment",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return fmt.Errorf("config needs a subcommand: validate or render")
+		},
+	}
 	cfg.AddCommand(&cobra.Command{
 		Use:   "validate",
 		Short: "check the environment, print every problem, exit 1 on any",

@@ -19,6 +19,7 @@ import (
 	"github.com/pgdock/pgdock/entrypoint/internal/args"
 	"github.com/pgdock/pgdock/entrypoint/internal/cluster"
 	"github.com/pgdock/pgdock/entrypoint/internal/config"
+	"github.com/pgdock/pgdock/entrypoint/internal/initscripts"
 	"github.com/pgdock/pgdock/entrypoint/internal/logging"
 	"github.com/pgdock/pgdock/entrypoint/internal/pgbin"
 	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
@@ -147,13 +148,15 @@ func (r *runner) serve(serverArgs []string) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
-	if r.cfg.SleepMode {
-		return r.sleep(sigs)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// As PID 1 (or a subreaper outside a container) reap orphans, also in
+	// sleep mode, where operators' docker exec sessions leave them behind.
 	if reaper.Needed() || reaper.BecomeSubreaper() == nil {
 		go reaper.New(r.log, 0).Run(ctx)
+	}
+	if r.cfg.SleepMode {
+		return r.sleep(sigs)
 	}
 	bin, err := pgbin.Find()
 	if err != nil {
@@ -192,7 +195,15 @@ func (r *runner) postgresArgs(user []string) []string {
 	if r.cfg.ConfigFile != "" {
 		a = append(a, "-c", "config_file="+r.cfg.ConfigFile)
 	}
-	return append(a, user...)
+	a = append(a, user...)
+	for i, arg := range a {
+		if strings.HasPrefix(arg, "config_file=") || strings.HasPrefix(arg, "--config-file=") || strings.HasPrefix(arg, "--config_file=") || (arg == "-c" && i+1 < len(a) && strings.HasPrefix(a[i+1], "config_file=")) {
+			r.log.Warn("a custom config_file is used: pgdock's managed settings (port, sockets, hba_file, POSTGRESQL_* variables, TLS, plugins) apply only if that file includes " +
+				filepath.Join(r.cfg.PGData, "pgdock.conf"))
+			break
+		}
+	}
+	return a
 }
 
 // preflight decides whether this is a first boot and checks what must hold
@@ -230,6 +241,10 @@ func (r *runner) preflight() (firstBoot bool, err error) {
 	if err := cluster.CheckFirstBootEnv(r.cfg.Password, r.cfg.HostAuthMethod); err != nil {
 		return true, err
 	}
+	// Fail fast on an unreadable script directory, before initdb (as the official image does).
+	if _, err := initscripts.List(r.cfg.InitDir); err != nil {
+		return true, fmt.Errorf("PGDOCK_INITDB_DIR: %w", err)
+	}
 	return true, nil
 }
 
@@ -255,7 +270,7 @@ func (r *runner) prepare() (tlsFiles, error) {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return tls, fmt.Errorf("create socket directory: %w", err)
 		}
-		_ = os.Chmod(d, 0o3775)
+		_ = syscall.Chmod(d, 0o3775) // os.Chmod would drop the setgid and sticky bits
 	}
 	if c.InitdbWaldir != "" {
 		if err := privilege.EnsureDir(c.InitdbWaldir, 0o700, false); err != nil {

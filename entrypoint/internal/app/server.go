@@ -243,7 +243,13 @@ func (s *server) stop(srv *postmaster.Process, first postmaster.Mode, reason str
 	c := s.cfg()
 	s.writeState(phaseStopping, srv.PID())
 	s.log().Info("stopping PostgreSQL", zap.String("reason", reason), zap.String("mode", first.String()), zap.Duration("budget", c.Timeout))
-	s.plugins.stopping(s.ctx)
+	// Plugins' stopping hooks get at most a quarter of the budget; the
+	// shutdown ladder gets the rest, so the whole stop fits in TIMEOUT.
+	began := time.Now()
+	hctx, cancelHooks := context.WithTimeout(s.ctx, c.Timeout/4)
+	s.plugins.stopping(hctx)
+	cancelHooks()
+	budget := c.Timeout - time.Since(began)
 	escalate := make(chan struct{}, 4)
 	done := make(chan struct{})
 	defer close(done)
@@ -260,7 +266,7 @@ func (s *server) stop(srv *postmaster.Process, first postmaster.Mode, reason str
 			}
 		}
 	}()
-	res := srv.Stop(first, c.Timeout, escalate, func(m postmaster.Mode) {
+	res := srv.Stop(first, budget, escalate, func(m postmaster.Mode) {
 		if m != first {
 			s.log().Warn("escalating shutdown", zap.String("mode", m.String()))
 		}

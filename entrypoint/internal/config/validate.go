@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,10 @@ var keywordSets = map[string]map[string]int{
 const (
 	// maxSocketPath is the longest Unix socket path (sizeof(sun_path) - 1).
 	maxSocketPath = 107
+	// maxStateDir keeps the sockets pgdock creates under PGDOCK_STATE_DIR
+	// (plugins/<go-plugin's ~40 characters>, bootstrap/.s.PGSQL.<port>)
+	// inside the Unix socket path limit.
+	maxStateDir = 56
 	// maxTimeoutSeconds bounds TIMEOUT to a day.
 	maxTimeoutSeconds = 86400
 
@@ -131,6 +136,10 @@ func (c Config) problems(name func(string) string) []Problem {
 	k.keyword("LOG_FORMAT", c.LogFormat)
 	k.path("PGDOCK_PLUGIN_DIR", c.PluginDir, true)
 	k.path("PGDOCK_STATE_DIR", c.StateDir, true)
+	if len(c.StateDir) > maxStateDir {
+		k.add("PGDOCK_STATE_DIR", c.StateDir, fmt.Sprintf("is %d characters long; at most %d, because plugin and bootstrap sockets are created inside it", len(c.StateDir), maxStateDir))
+	}
+	c.checkCrashPolicies(k)
 	k.path("PGDOCK_INITDB_DIR", c.InitDir, true)
 	return k.problems
 }
@@ -215,6 +224,26 @@ func (c Config) checkSockets(k *checker) {
 			k.add(v, all, fmt.Sprintf("directory %q is too long: the socket path %s/.s.PGSQL.%d must fit in %d bytes", d, d, c.Port, maxSocketPath))
 		case slices.Contains(c.SocketDirs[:i], d):
 			k.add(v, all, fmt.Sprintf("directory %q is listed twice", d))
+		}
+	}
+}
+
+// checkCrashPolicies validates PGDOCK_PLUGIN_CRASH_POLICY and every
+// <NAME>_CRASH_POLICY (fail or continue, any case), whether or not the
+// plugin is enabled, so `config validate` catches a typo early.
+func (c Config) checkCrashPolicies(k *checker) {
+	names := make([]string, 0)
+	for name := range c.Env {
+		if strings.HasSuffix(name, "_CRASH_POLICY") {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		switch strings.ToLower(strings.TrimSpace(c.Env[name])) {
+		case "", "fail", "continue":
+		default:
+			k.add(name, c.Env[name], "must be fail or continue")
 		}
 	}
 }

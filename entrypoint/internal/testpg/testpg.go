@@ -22,6 +22,9 @@ type Env struct {
 // Setup finds PostgreSQL or skips the test.
 func Setup(t testing.TB) Env {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test runs a real PostgreSQL")
+	}
 	bin, err := pgbin.Find()
 	if err != nil {
 		t.Skipf("PostgreSQL is not installed (run `make deps`): %v", err)

@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/pgdock/pgdock/healthcheck/internal/pgwire"
@@ -31,6 +33,9 @@ type Env struct {
 
 // Find locates PostgreSQL; its error is the reason to skip.
 func Find() (Env, error) {
+	if Short() {
+		return Env{}, fmt.Errorf("-short: tests that run a real PostgreSQL are skipped")
+	}
 	dir := os.Getenv(EnvBinDir)
 	if dir == "" {
 		dir = DefaultBinDir
@@ -234,4 +239,19 @@ func (s *Server) Stop() error {
 		_ = s.cmd.Process.Kill()
 		return errors.New("postgres did not stop within 30s; killed")
 	}
+}
+
+// Short reports whether the tests run with -short, also from a TestMain,
+// before the testing flags are parsed.
+func Short() bool {
+	if flag.Parsed() {
+		return testing.Short()
+	}
+	for _, a := range os.Args[1:] {
+		switch strings.TrimLeft(a, "-") {
+		case "test.short", "test.short=true":
+			return true
+		}
+	}
+	return false
 }

@@ -73,6 +73,9 @@ func TestStartFailsWithTheLog(t *testing.T) {
 }
 
 func TestFindHonoursBinDir(t *testing.T) {
+	if Short() {
+		t.Skip("-short: Find reports the short mode instead")
+	}
 	t.Setenv(EnvBinDir, t.TempDir())
 	_, err := Find()
 	assert.ErrorContains(t, err, "PostgreSQL 15 server binaries not found")
