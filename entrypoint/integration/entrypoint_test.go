@@ -401,3 +401,21 @@ func TestConfigSubcommands(t *testing.T) {
 	assert.Contains(t, out, "LOG_LEVEL")
 	assert.False(t, fileExists(s.PGData))
 }
+
+// Official image: `postgres -c config_file=/etc/postgresql.conf` works; the
+// user's file is then the whole configuration (pgdock warns about it).
+func TestCustomConfigFileArgument(t *testing.T) {
+	s := newSite(t)
+	s.set("POSTGRES_PASSWORD", "secret")
+	conf := filepath.Join(s.base, "custom.conf")
+	content := "listen_addresses = '127.0.0.1'\nport = " + itoa(s.Port) + "\nunix_socket_directories = '" + s.Socket + "'\n" +
+		"hba_file = '" + filepath.Join(s.PGData, "pg_hba.conf") + "'\nwork_mem = '3MB'\n"
+	require.NoError(t, os.WriteFile(conf, []byte(content), 0o644))
+	p := s.start("postgres", "-c", "config_file="+conf)
+	p.ready()
+	assert.Equal(t, "3MB", s.query("postgres", "secret", "postgres", "SHOW work_mem"))
+	assert.Equal(t, conf, s.query("postgres", "secret", "postgres", "SHOW config_file"))
+	assert.Contains(t, p.out.String(), "a custom config_file is used")
+	p.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, p.wait(30*time.Second))
+}
