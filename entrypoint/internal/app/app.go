@@ -158,20 +158,8 @@ func (r *runner) serve(serverArgs []string) int {
 	if r.cfg.SleepMode {
 		return r.sleep(sigs)
 	}
-	bin, err := pgbin.Find()
-	if err != nil {
-		r.log.Error(err.Error())
-		return ExitError
-	}
-	r.bin = bin
-
-	firstBoot, err := r.preflight()
-	if err != nil {
-		if errors.Is(err, cluster.ErrMissingPassword) {
-			fmt.Fprint(r.o.Stderr, cluster.MissingPasswordMessage())
-		} else {
-			r.log.Error(err.Error())
-		}
+	firstBoot, ok := r.check()
+	if !ok {
 		return ExitError
 	}
 	tls, err := r.prepare()
@@ -204,6 +192,27 @@ func (r *runner) postgresArgs(user []string) []string {
 		}
 	}
 	return a
+}
+
+// check finds PostgreSQL and runs the preflight, reporting any problem
+// (the missing password with the official text). ok is false on a problem.
+func (r *runner) check() (firstBoot, ok bool) {
+	bin, err := pgbin.Find()
+	if err != nil {
+		r.log.Error(err.Error())
+		return false, false
+	}
+	r.bin = bin
+	firstBoot, err = r.preflight()
+	if err != nil {
+		if errors.Is(err, cluster.ErrMissingPassword) {
+			fmt.Fprint(r.o.Stderr, cluster.MissingPasswordMessage())
+		} else {
+			r.log.Error(err.Error())
+		}
+		return firstBoot, false
+	}
+	return firstBoot, true
 }
 
 // preflight decides whether this is a first boot and checks what must hold

@@ -27,19 +27,8 @@ func Init(o Options, serverArgs []string, enforce bool) int {
 	if r == nil {
 		return code
 	}
-	bin, err := pgbin.Find()
-	if err != nil {
-		r.log.Error(err.Error())
-		return ExitError
-	}
-	r.bin = bin
-	firstBoot, err := r.preflight()
-	if err != nil {
-		if err == cluster.ErrMissingPassword {
-			fmt.Fprint(o.Stderr, cluster.MissingPasswordMessage())
-		} else {
-			r.log.Error(err.Error())
-		}
+	firstBoot, ok := r.check()
+	if !ok {
 		return ExitError
 	}
 	if !firstBoot {
@@ -66,7 +55,7 @@ func Init(o Options, serverArgs []string, enforce bool) int {
 	defer pl.stop()
 	s := &server{r: r, sigs: sigs, tls: tls, serverArgs: r.postgresArgs(serverArgs), plugins: pl, ctx: context.Background(), firstBoot: true}
 	s.state = newStateWriter(r.cfg, r.log, "init")
-	code, ok := s.bootstrap(context.Background())
+	code, ok = s.bootstrap(context.Background())
 	if !ok {
 		return code
 	}

@@ -19,22 +19,32 @@ const (
 
 // Goal bases: which number a goal limits.
 const (
-	BasisDiffPct     = "difference_pct"  // (pgdock - reference) / reference, medians, in %
-	BasisDiffAbs     = "difference_abs"  // pgdock - reference, medians, in the measure's unit
-	BasisPgdockMed   = "pgdock_median"   // the pgdock median
-	BasisPgdockMax   = "pgdock_max"      // the largest pgdock sample
-	DiffShownPercent = "pct"             // the table shows the difference in %
-	DiffShownAbs     = "abs"             // the table shows the difference in the unit
-	unitMs           = "ms"              // latency unit
-	unitMiB          = "MiB"             // memory unit (1024 kB, as /proc reports kB)
-	refNone          = "(no reference)"  // label of a measure without a reference
-	notApplicable    = "n/a"             // a table cell that does not apply
-	goalNone         = "-"               // no goal
-	metNotJudged     = "-"               // met? of a measure without goal
-	metNotMeasured   = "not measured"    // met? when there is no number
-	metError         = "ERROR"           // met? when the measure failed
-	metYes, metNo    = "yes", "NO"       // met? verdicts
-	statusTableNM    = "not measured yet" // cell text for StatusNotMeasured
+	BasisDiffPct   = "difference_pct" // (pgdock - reference) / reference, medians, in %
+	BasisDiffAbs   = "difference_abs" // pgdock - reference, medians, in the measure's unit
+	BasisPgdockMed = "pgdock_median"  // the pgdock median
+	BasisPgdockMax = "pgdock_max"     // the largest pgdock sample
+)
+
+// How the table shows a difference.
+const (
+	DiffShownPercent = "pct" // in % of the reference (and in the unit)
+	DiffShownAbs     = "abs" // in the measure's unit
+)
+
+// Units.
+const (
+	unitMs  = "ms"
+	unitMiB = "MiB" // 1024 kB, as /proc and GNU time report kB
+)
+
+// Table cells.
+const (
+	notApplicable  = "n/a"
+	goalNone       = "-"
+	metNotJudged   = "-"
+	metNotMeasured = "not measured"
+	metError       = "ERROR"
+	metYes, metNo  = "yes", "NO"
 )
 
 // Side is one side of a comparison.
@@ -47,9 +57,9 @@ type Side struct {
 
 // Difference compares the medians of pgdock and the reference.
 type Difference struct {
-	Abs   float64 `json:"abs"`            // pgdock - reference, in the measure's unit
-	Pct   float64 `json:"pct"`            // Abs relative to the reference, in %
-	Basis string  `json:"basis"`          // "median"
+	Abs   float64 `json:"abs"`             // pgdock - reference, in the measure's unit
+	Pct   float64 `json:"pct"`             // Abs relative to the reference, in %
+	Basis string  `json:"basis"`           // "median"
 	Shown string  `json:"shown,omitempty"` // pct or abs: what the table prints
 }
 
@@ -165,7 +175,9 @@ func (d Difference) MarshalJSON() ([]byte, error) {
 }
 
 // TableHeader is the header of the printed table.
-var tableHeader = [...]string{"measure", "pgdock", "bare/reference", "difference", "goal", "met?"}
+func TableHeader() []string {
+	return []string{"measure", "pgdock", "bare/reference", "difference", "goal", "met?"}
+}
 
 // TableRows turns the measures into table cells.
 func TableRows(ms []Measure) [][]string {
@@ -183,7 +195,7 @@ func tableRow(m Measure) []string {
 	}
 	switch m.Status {
 	case StatusNotMeasured:
-		return []string{m.Name, statusTableNM, sideCell(m.Reference, m), notApplicable, goal, metNotMeasured}
+		return []string{m.Name, StatusNotMeasured, sideCell(m.Reference, m), notApplicable, goal, metNotMeasured}
 	case StatusError:
 		return []string{m.Name, "error (see notes)", notApplicable, notApplicable, goal, metError}
 	}
@@ -238,7 +250,7 @@ func WriteTable(w io.Writer, r *Report) error {
 	); err != nil {
 		return fmt.Errorf("write header: %w", err)
 	}
-	if err := RenderTable(w, tableHeader[:], TableRows(r.Measures)); err != nil {
+	if err := RenderTable(w, TableHeader(), TableRows(r.Measures)); err != nil {
 		return err
 	}
 	first := true

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pgdock/pgdock/entrypoint/internal/config"
 	"github.com/pgdock/pgdock/plugins/sdk"
 )
 
@@ -57,7 +58,7 @@ func Enabled(dir string, env map[string]string) ([]string, error) {
 		if !ok || strings.TrimSpace(raw) == "" {
 			continue
 		}
-		on, err := parseBool(raw)
+		on, err := config.ParseBool(raw)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: %w", v, raw, err))
 			continue
@@ -67,15 +68,4 @@ func Enabled(dir string, env map[string]string) ([]string, error) {
 		}
 	}
 	return enabled, errors.Join(errs...)
-}
-
-// parseBool accepts true/false/1/0/yes/no/on/off in any case.
-func parseBool(v string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "true", "1", "yes", "on":
-		return true, nil
-	case "false", "0", "no", "off":
-		return false, nil
-	}
-	return false, errors.New("not a boolean; accepted: true, false, 1, 0, yes, no, on, off")
 }

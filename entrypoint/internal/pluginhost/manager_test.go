@@ -158,7 +158,7 @@ func TestStartRefusals(t *testing.T) {
 		{
 			name:    "bad enable value",
 			prepare: func(t *testing.T, f *fixture) { f.opts.Env["EXAMPLE_ENABLE"] = "sure" },
-			want:    []string{`EXAMPLE_ENABLE="sure"`, "not a boolean"},
+			want:    []string{`EXAMPLE_ENABLE="sure"`, "must be a boolean"},
 		},
 	}
 	for _, tt := range tests {

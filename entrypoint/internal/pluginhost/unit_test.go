@@ -35,7 +35,7 @@ func TestEnabled(t *testing.T) {
 		{name: "not plugin switches", dir: dir, env: map[string]string{"PGBACKREST_ARCHIVE_ENABLE": "true", "DIR_ENABLE": "true", "BAD_NAME_ENABLE": "true"}},
 		{name: "empty is unset", dir: dir, env: map[string]string{"CITUS_ENABLE": " "}},
 		{name: "every bad value reported", dir: dir, env: map[string]string{"CITUS_ENABLE": "maybe", "PATRONI_ENABLE": "2", "PGBACKREST_ENABLE": "true"},
-			want: []string{"pgbackrest"}, wantErr: []string{`CITUS_ENABLE="maybe"`, `PATRONI_ENABLE="2"`, "not a boolean"}},
+			want: []string{"pgbackrest"}, wantErr: []string{`CITUS_ENABLE="maybe"`, `PATRONI_ENABLE="2"`, "must be a boolean"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
