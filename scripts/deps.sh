@@ -10,8 +10,8 @@ packages=(
   libnss-wrapper gzip xz-utils zstd procps
   # later issues: Patroni with etcd, pgBackRest, offline image builds, protobuf
   patroni etcd-server etcd-client pgbackrest debootstrap protobuf-compiler
-  # benchmarks
-  hyperfine
+  # benchmarks (GNU time measures peak RSS of short-lived programs)
+  hyperfine time
 )
 
 missing=()

@@ -28,9 +28,10 @@ const (
 	patStarting    = "] starting PostgreSQL"
 )
 
-// timeline splits an entrypoint run into steps by the first appearance of
-// log lines; a step is recorded only when both of its lines were seen.
-type step struct{ name, from, to string } // from "" is the process start
+// step is one part of an entrypoint run, from the first appearance of one
+// log line to the first appearance of another ("" is the process start). A
+// step is recorded only when both lines were seen.
+type step struct{ name, from, to string }
 
 func firstBootSteps() []step {
 	return []step{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -108,5 +109,22 @@ func (r *rig) underLoad(ctx context.Context, sb *sandbox, s *series, stop func()
 		r.progress("pgbench did not end after the server stopped (killing it): %v", err)
 	}
 	s.addDur(d)
+	if tps, ok := lastTPS(tailFile(out.Name(), 30)); ok {
+		s.addPartValue("pgbench tps during the load (evidence of load)", tps)
+	}
 	return nil
+}
+
+// lastTPS finds the last "tps = N" in pgbench's output.
+func lastTPS(out string) (float64, bool) {
+	i := strings.LastIndex(out, "tps = ")
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(out[i+len("tps = "):])
+	if len(f) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	return v, err == nil
 }

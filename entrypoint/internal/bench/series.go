@@ -91,7 +91,7 @@ func (sp spec) notMeasured(why string, ref *series) Measure {
 	return m
 }
 
-// failedMeasure is a measure whose setup failed.
+// failed is a measure whose setup failed.
 func (sp spec) failed(err error) Measure {
 	return Measure{ID: sp.id, Name: sp.name, Unit: sp.unit, Status: StatusError, Note: err.Error(), Goal: sp.goal}
 }

@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 
 	"github.com/pgdock/pgdock/entrypoint/internal/fsutil"
@@ -128,7 +127,7 @@ func Bootstrap(ctx context.Context, o Options) (err error) {
 	if err := step(StepCreateDB, o.DB); err != nil {
 		return err
 	}
-	if err := createDB(ctx, conn); err != nil {
+	if err := createDB(ctx, o, conn); err != nil {
 		return err
 	}
 	if o.OnTempServer != nil {
@@ -360,37 +359,24 @@ func startTemp(ctx context.Context, o Options) (*postmaster.Process, error) {
 	return srv, nil
 }
 
-func connect(ctx context.Context, c Conn, db string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig("")
+// createDB creates POSTGRES_DB unless it exists (so "postgres" is not
+// re-created), with psql as the official image does: the name travels as a
+// psql variable and is quoted by psql (:'db' as a literal, :"db" as an
+// identifier), never spliced into the SQL text.
+func createDB(ctx context.Context, o Options, c Conn) error {
+	const sql = `SELECT NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') AS missing \gset
+\if :missing
+CREATE DATABASE :"db";
+\endif
+`
+	cmd := exec.CommandContext(ctx, o.Bin.Psql, "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "--no-password", "-q",
+		"--username", c.User, "--dbname", "postgres", "--set", "db="+c.DB)
+	cmd.Env = append(childEnv(o.Env, "NOTIFY_SOCKET", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER"),
+		"PGHOST="+c.SocketDir, "PGPORT="+strconv.Itoa(c.Port), "PGAPPNAME=pgdock-entrypoint")
+	cmd.Stdin = strings.NewReader(sql)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return nil, err
-	}
-	cfg.Host, cfg.Port, cfg.User, cfg.Database = c.SocketDir, uint16(c.Port), c.User, db
-	cfg.TLSConfig, cfg.Fallbacks = nil, nil
-	cfg.RuntimeParams = map[string]string{"application_name": "pgdock-entrypoint"}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to the temporary server: %w", err)
-	}
-	return conn, nil
-}
-
-// createDB creates POSTGRES_DB unless it exists (so "postgres" is not re-created).
-func createDB(ctx context.Context, c Conn) error {
-	conn, err := connect(ctx, c, "postgres")
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", c.DB).Scan(&exists); err != nil {
-		return fmt.Errorf("check database %q: %w", c.DB, err)
-	}
-	if exists {
-		return nil
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{c.DB}.Sanitize()); err != nil {
-		return fmt.Errorf("create database %q: %w", c.DB, err)
+		return fmt.Errorf("create database %q: %w: %s", c.DB, err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }

@@ -1,0 +1,57 @@
+// Command pgdock-bench is `make bench`: it measures pgdock-entrypoint,
+// pgdock-healthcheck and the plugin host side by side with bare PostgreSQL
+// on this machine, prints a table and writes the results as JSON.
+//
+//	go run ./cmd/pgdock-bench -bin ../bin -out ../.bench/results.json
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/bench"
+)
+
+func main() {
+	cfg := bench.Config{Progress: os.Stderr}
+	out := flag.String("out", ".bench/results.json", "where to write the JSON results")
+	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory with the binaries of `make build`")
+	flag.StringVar(&cfg.WorkDir, "dir", "", "where to create the temporary data directories (default: $TMPDIR or /tmp)")
+	flag.IntVar(&cfg.Runs, "runs", bench.DefaultRuns, "first boots per side; restarts are 2x, stops under load 1x, sleep-mode stops and plugin starts 3x this")
+	flag.IntVar(&cfg.HealthRuns, "health-runs", bench.DefaultHealthRuns, "healthcheck and pg_isready invocations, each")
+	flag.DurationVar(&cfg.Settle, "settle", bench.DefaultSettle, "idle time after ready before reading RSS and stopping")
+	flag.DurationVar(&cfg.Load, "load", bench.DefaultLoad, "pgbench load time before SIGTERM")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, cfg, *out))
+}
+
+func run(ctx context.Context, cfg bench.Config, out string) int {
+	rep, err := bench.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgdock-bench:", err)
+		return 1
+	}
+	if err := bench.WriteTable(os.Stdout, rep); err != nil {
+		fmt.Fprintln(os.Stderr, "pgdock-bench:", err)
+		return 1
+	}
+	if err := bench.WriteJSON(out, rep); err != nil {
+		fmt.Fprintln(os.Stderr, "pgdock-bench:", err)
+		return 1
+	}
+	fmt.Printf("\nJSON: %s\n", out)
+	for _, m := range rep.Measures {
+		if m.Status == bench.StatusError {
+			fmt.Fprintf(os.Stderr, "pgdock-bench: %s failed: %s\n", m.Name, m.Note)
+			return 1
+		}
+	}
+	return 0
+}
