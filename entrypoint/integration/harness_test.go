@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -292,4 +291,3 @@ func must(t *testing.T, err error) {
 	}
 }
 
-var _ = fmt.Sprintf

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -202,5 +201,4 @@ func TestConfigRenderAsksPlugins(t *testing.T) {
 	assert.Contains(t, out, "pgdock_example.greeting = 'hello'")
 	assert.Contains(t, out, "host all all 192.0.2.0/24 reject")
 	assert.Contains(t, out, "example.conf")
-	_ = context.Background()
 }

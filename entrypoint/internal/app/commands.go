@@ -127,8 +127,8 @@ func Render(o Options) int {
 	}
 	defer pl.stop()
 	s := &server{r: r, tls: tlsFiles{cert: r.cfg.TLS.CertFile, key: r.cfg.TLS.KeyFile, ca: r.cfg.TLS.CAFile}, plugins: pl, ctx: context.Background()}
-	s.firstBoot, _ = cluster.IsInitialised(r.cfg.PGData)
-	s.firstBoot = !s.firstBoot
+	initialised, _ := cluster.IsInitialised(r.cfg.PGData)
+	s.firstBoot = !initialised
 	in := s.renderInput()
 	ci := pluginhost.ConfigureInput{
 		PGData: r.cfg.PGData, Port: r.cfg.Port, SocketDir: r.cfg.SocketDir, Superuser: r.cfg.User, Database: r.cfg.DB,
