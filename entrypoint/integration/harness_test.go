@@ -290,4 +290,3 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
