@@ -29,8 +29,7 @@ import (
 // CGO_ENABLED=0 like the image's, against a real PostgreSQL 15.
 var (
 	binary string
-	pg     *pgtest.Cluster
-	skipPG string
+	pg     *pgtest.Shared
 )
 
 func TestMain(m *testing.M) {
@@ -48,22 +47,11 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "build pgdock-healthcheck: %v\n%s", err, out)
 			return 1
 		}
-		pg, err = pgtest.NewCluster()
+		pg = pgtest.NewShared()
 		defer pg.Close()
-		if err != nil {
-			skipPG = err.Error()
-		}
 		return m.Run()
 	}()
 	os.Exit(code)
-}
-
-func needPG(t testing.TB) *pgtest.Server {
-	t.Helper()
-	if skipPG != "" {
-		t.Skip("needs a real PostgreSQL 15: " + skipPG)
-	}
-	return pg.Primary
 }
 
 // result is one run of the command: its exit code and stdout.
@@ -123,7 +111,7 @@ func stateDir(t testing.TB, srv *pgtest.Server, edit func(*state.State)) string 
 }
 
 func TestExitCodesAndLines(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	where := regexp.QuoteMeta(fmt.Sprintf("(socket %s, port %d)", srv.SocketDir, srv.Port))
 	running := stateDir(t, srv, nil)
 	bootstrapping := stateDir(t, srv, func(s *state.State) { s.Phase = state.PhaseBootstrapping })
@@ -197,13 +185,13 @@ func TestExitCodesAndLines(t *testing.T) {
 }
 
 func TestStateDirFlagOverridesEnv(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	got := runBinary(t, map[string]string{"PGDOCK_STATE_DIR": t.TempDir()}, "--state-dir", stateDir(t, srv, nil))
 	assert.Equal(t, 0, got.code, got.stdout)
 }
 
 func TestJSONOutput(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	type report struct {
 		Check   string `json:"check"`
 		Healthy bool   `json:"healthy"`
@@ -320,7 +308,7 @@ func servePlugin(t *testing.T, name string, impl sdk.Plugin) state.Plugin {
 }
 
 func TestPluginHealthThroughSDK(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	healthy := servePlugin(t, "example", examplePlugin{health: sdk.Health{Healthy: true, Message: "fine", Details: map[string]string{"k": "v"}}})
 	sick := servePlugin(t, "sick", examplePlugin{health: sdk.Health{Healthy: false, Message: "repository unreachable"}})
 	gone := healthy
@@ -359,7 +347,7 @@ func TestPluginHealthThroughSDK(t *testing.T) {
 // in-process (the probe itself), through the built binary (what Docker
 // runs, process start included), and pg_isready the same way, to compare.
 func BenchmarkReadiness(b *testing.B) {
-	srv := needPG(b)
+	srv := pg.Need(b)
 	dir := stateDir(b, srv, nil)
 	b.Run("in-process", func(b *testing.B) {
 		cfg := check.DefaultConfig()

@@ -98,7 +98,7 @@ func with(st state.State, edit func(*state.State)) *state.State {
 }
 
 func TestReadiness(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	up := runningState(srv)
 	where := fmt.Sprintf("socket %s, port %d", srv.SocketDir, srv.Port)
 	emptySock := t.TempDir()
@@ -172,7 +172,7 @@ func TestReadiness(t *testing.T) {
 }
 
 func TestReadinessPluginProbeBoundedByTimeout(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	prober := &fakeProber{hangs: true}
 	r := runner(t, with(runningState(srv), func(s *state.State) { s.Plugins = []state.Plugin{plugin("pgbackrest")} }), prober)
 	r.Config.Timeout = 300 * time.Millisecond
@@ -184,7 +184,7 @@ func TestReadinessPluginProbeBoundedByTimeout(t *testing.T) {
 }
 
 func TestPostgreSQLCheckIgnoresPlugins(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	prober := &fakeProber{answers: map[string]PluginHealth{"pgbackrest": {Healthy: false}}}
 	r := runner(t, with(runningState(srv), func(s *state.State) { s.Plugins = []state.Plugin{plugin("pgbackrest")} }), prober)
 	rep := r.Run(context.Background(), PostgreSQL)
@@ -205,7 +205,7 @@ func TestPostgreSQLCheckIgnoresPlugins(t *testing.T) {
 // a password and leaves trust sessions with Terminate, so PostgreSQL logs
 // nothing (no "could not receive data", no "expected password response").
 func TestProbesLeaveNoTraceInServerLog(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	before := len(srv.Log())
 	for _, user := range []string{"postgres", pgtest.PasswordRole} {
 		r := runner(t, with(runningState(srv), func(s *state.State) { s.User = user }), nil)
@@ -222,7 +222,7 @@ func TestProbesLeaveNoTraceInServerLog(t *testing.T) {
 // recovery without hot standby: it answers 57P03 and must not be ready.
 // Then it stops: no response, and its postmaster pid no longer exists.
 func TestReadinessRealRecovery57P03(t *testing.T) {
-	needPG(t)
+	pg.Need(t)
 	standby, err := pg.StartStandby()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = standby.Stop() })
@@ -260,7 +260,7 @@ func SQLStateOf(rep Report) string {
 }
 
 func TestLiveness(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	up := runningState(srv)
 	me := os.Getpid()
 	noPIDFile := t.TempDir()
@@ -298,7 +298,7 @@ func TestLiveness(t *testing.T) {
 }
 
 func TestStartup(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	up := runningState(srv)
 	tests := []struct {
 		name    string
@@ -324,7 +324,7 @@ func TestStartup(t *testing.T) {
 }
 
 func TestProcess(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	up := runningState(srv)
 	me, dead, empty := os.Getpid(), deadPID(t), t.TempDir()
 	self := filepath.Base(os.Args[0])
@@ -500,7 +500,7 @@ func TestHTTPGet(t *testing.T) {
 }
 
 func TestComprehensive(t *testing.T) {
-	srv := needPG(t)
+	srv := pg.Need(t)
 	ok := fakePatroni(t, http.StatusOK)
 	full := with(runningState(srv), func(s *state.State) { s.Plugins = []state.Plugin{plugin("patroni"), plugin("pgbackrest")} })
 	tests := []struct {

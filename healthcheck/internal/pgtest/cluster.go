@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 
 	"github.com/pgdock/pgdock/healthcheck/internal/pgwire"
 )
@@ -90,4 +91,30 @@ func (c *Cluster) Close() {
 	if c.Base != "" {
 		_ = os.RemoveAll(c.Base)
 	}
+}
+
+// Shared is the cluster a test package starts once in TestMain, or the
+// reason there is none (its tests then skip, saying why).
+type Shared struct {
+	*Cluster
+	skip string
+}
+
+// NewShared starts a cluster for a package's tests. Close it in TestMain.
+func NewShared() *Shared {
+	c, err := NewCluster()
+	s := &Shared{Cluster: c}
+	if err != nil {
+		s.skip = err.Error()
+	}
+	return s
+}
+
+// Need returns the primary, or skips t when no PostgreSQL could be started.
+func (s *Shared) Need(t testing.TB) *Server {
+	t.Helper()
+	if s.skip != "" {
+		t.Skip("needs a real PostgreSQL 15: " + s.skip)
+	}
+	return s.Primary
 }
