@@ -175,19 +175,11 @@ func (r *rig) firstBootPgdock(ctx context.Context, s *series, obs *pluginObs) er
 
 // firstBootPgCtl: initdb, socket-only pg_ctl start, stop, pg_ctl start.
 func (r *rig) firstBootPgCtl(ctx context.Context, s *series) error {
-	sb, err := r.newSandbox("fb-pgctl")
+	sb, out, done, err := r.bareSandbox("fb-pgctl")
 	if err != nil {
 		return err
 	}
-	defer r.closeSandbox(sb)
-	if err := r.prepareBare(sb); err != nil {
-		return err
-	}
-	out, err := sb.logFile("commands.log")
-	if err != nil {
-		return err
-	}
-	defer out.Close()
+	defer done()
 	running := false
 	defer func() {
 		if running {
@@ -227,19 +219,11 @@ func (r *rig) firstBootPgCtl(ctx context.Context, s *series) error {
 // firstBootDirect: initdb, then the entrypoint's own way of starting and
 // stopping postgres, without the entrypoint.
 func (r *rig) firstBootDirect(ctx context.Context, s *series) error {
-	sb, err := r.newSandbox("fb-direct")
+	sb, out, done, err := r.bareSandbox("fb-direct")
 	if err != nil {
 		return err
 	}
-	defer r.closeSandbox(sb)
-	if err := r.prepareBare(sb); err != nil {
-		return err
-	}
-	out, err := sb.logFile("commands.log")
-	if err != nil {
-		return err
-	}
-	defer out.Close()
+	defer done()
 	t0 := time.Now()
 	d, window, err := r.initdb(ctx, sb, out)
 	if err != nil {

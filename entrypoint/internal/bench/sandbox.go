@@ -87,6 +87,22 @@ func (r *rig) prepareBare(sb *sandbox) error {
 	return r.chown(sb.pwfile())
 }
 
+// bareSandbox is a prepared sandbox for a bare-PostgreSQL measurement and
+// the log its commands write to. done closes both; call it on every path.
+func (r *rig) bareSandbox(name string) (sb *sandbox, out *os.File, done func(), err error) {
+	if sb, err = r.newSandbox(name); err != nil {
+		return nil, nil, nil, err
+	}
+	if err = r.prepareBare(sb); err == nil {
+		out, err = sb.logFile("commands.log")
+	}
+	if err != nil {
+		r.closeSandbox(sb)
+		return nil, nil, nil, err
+	}
+	return sb, out, func() { out.Close(); r.closeSandbox(sb) }, nil
+}
+
 func (sb *sandbox) pwfile() string { return filepath.Join(sb.root, "pwfile") }
 
 // logFile creates a log file for a child's output.
