@@ -63,7 +63,7 @@ func (r *rig) firstBoots(ctx context.Context) []Measure {
 		diffShown: DiffShownPercent, showP95: true}
 	handshake := spec{id: "plugin_handshake_entrypoint", name: "plugin handshake in the entrypoint (log took=)", unit: unitMs, showP95: true}
 	pluginRSS := spec{id: "plugin_rss_entrypoint", name: "plugin RSS, idle, started by the entrypoint", unit: unitMiB,
-		goal: &Goal{Text: "<= 15 MiB", Basis: BasisPgdockMax, Limit: 15}}
+		goal: memoryGoal(15)}
 	if !wired {
 		why := "the entrypoint does not start plugins yet: with EXAMPLE_ENABLE=true and PGDOCK_PLUGIN_DIR=" + r.pluginDir +
 			" it logged no \"plugin started\" line and listed no plugins in state.json"

@@ -24,7 +24,7 @@ func (r *rig) healthchecks(ctx context.Context, sb *sandbox) []Measure {
 		goal: &Goal{Text: "p50 <= pg_isready", Basis: BasisDiffAbs, Limit: 0}, diffShown: DiffShownAbs, showP95: true,
 		note: "process start to exit, one protocol ping each over the unix socket, run as root; cells show p50 (p95)"}
 	rss := spec{id: "healthcheck_rss", name: "healthcheck peak RSS, vs pg_isready", unit: unitMiB,
-		goal: &Goal{Text: "<= 20 MiB", Basis: BasisPgdockMax, Limit: 20}, diffShown: DiffShownAbs,
+		goal: memoryGoal(20), diffShown: DiffShownAbs,
 		note: "max RSS from GNU time -f %M (wait4's ru_maxrss of a child of the bench would include the bench's own RSS: Go starts children vfork-style)"}
 
 	e, err := r.startEntrypoint(sb, "entrypoint.log", nil)

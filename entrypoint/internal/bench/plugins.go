@@ -20,7 +20,7 @@ func (r *rig) pluginStarts(ctx context.Context) []Measure {
 	rss := newSeries("example plugin VmRSS after start + settle")
 	handshake := spec{id: "plugin_handshake", name: "plugin handshake, example (pluginhost)", unit: unitMs, showP95: true}
 	pluginRSS := spec{id: "plugin_rss_idle", name: "plugin RSS, idle, example (pluginhost)", unit: unitMiB,
-		goal: &Goal{Text: "<= 15 MiB", Basis: BasisPgdockMax, Limit: 15}}
+		goal: memoryGoal(15)}
 
 	sb, err := r.newSandbox("plugins")
 	if err != nil {

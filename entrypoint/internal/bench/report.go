@@ -289,3 +289,9 @@ func WriteJSON(path string, r *Report) error {
 	}
 	return nil
 }
+
+// memoryGoal is a memory budget of mb decimal megabytes (the issues state
+// budgets in MB), judged on the largest sample, which is reported in MiB.
+func memoryGoal(mb float64) *Goal {
+	return &Goal{Text: fmt.Sprintf("<= %g MB", mb), Basis: BasisPgdockMax, Limit: mb * 1e6 / (1 << 20)}
+}

@@ -98,3 +98,10 @@ func deref(b *bool) any {
 	}
 	return *b
 }
+
+func TestMemoryGoalIsInDecimalMegabytes(t *testing.T) {
+	g := memoryGoal(15)
+	if g.Text != "<= 15 MB" || math.Abs(g.Limit-14.305) > 0.001 {
+		t.Fatalf("memoryGoal(15) = %q, limit %.4f MiB; want <= 15 MB, 14.305 MiB", g.Text, g.Limit)
+	}
+}

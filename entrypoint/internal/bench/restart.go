@@ -92,7 +92,7 @@ func (r *rig) restarts(ctx context.Context, sb *sandbox) []Measure {
 		spec{id: "stop_idle_vs_direct", name: "SIGTERM -> exit, idle, vs SIGINT to postgres direct", unit: unitMs,
 			diffShown: DiffShownAbs, showP95: true}.measure(pgStop, dirStop),
 		spec{id: "entrypoint_rss_idle", name: "entrypoint RSS, idle (VmRSS)", unit: unitMiB,
-			goal: &Goal{Text: "<= 15 MiB", Basis: BasisPgdockMax, Limit: 15}, note: rssNote(rss)}.measure(rss, nil),
+			goal: memoryGoal(15), note: rssNote(rss)}.measure(rss, nil),
 	}
 }
 
