@@ -218,17 +218,8 @@ func (r *runner) check() (firstBoot, ok bool) {
 // preflight decides whether this is a first boot and checks what must hold
 // before anything on disk is touched.
 func (r *runner) preflight() (firstBoot bool, err error) {
-	for _, f := range []struct{ name, path string }{
-		{"POSTGRESQL_TLS_CERT_FILE", r.cfg.TLS.CertFile},
-		{"POSTGRESQL_TLS_KEY_FILE", r.cfg.TLS.KeyFile},
-		{"POSTGRESQL_TLS_CA_FILE", r.cfg.TLS.CAFile},
-	} {
-		if f.path == "" {
-			continue
-		}
-		if _, err := os.Stat(f.path); err != nil {
-			return false, fmt.Errorf("%s=%q: %w", f.name, f.path, err)
-		}
+	if errs := missingTLSFiles(r.cfg); len(errs) > 0 {
+		return false, errors.Join(errs...)
 	}
 	done, err := cluster.IsInitialised(r.cfg.PGData)
 	if err != nil {
@@ -259,6 +250,24 @@ func (r *runner) preflight() (firstBoot bool, err error) {
 
 // pluginSocketDir is where plugins put their sockets (the healthcheck reaches them there).
 func (r *runner) pluginSocketDir() string { return filepath.Join(r.cfg.StateDir, "plugins") }
+
+// missingTLSFiles reports each configured TLS file that cannot be found.
+func missingTLSFiles(c config.Config) []error {
+	var errs []error
+	for _, f := range []struct{ name, path string }{
+		{"POSTGRESQL_TLS_CERT_FILE", c.TLS.CertFile},
+		{"POSTGRESQL_TLS_KEY_FILE", c.TLS.KeyFile},
+		{"POSTGRESQL_TLS_CA_FILE", c.TLS.CAFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", f.name, f.path, err))
+		}
+	}
+	return errs
+}
 
 // workDir is the private directory used during bootstrap.
 func (r *runner) workDir() string { return filepath.Join(r.cfg.StateDir, "bootstrap") }

@@ -65,3 +65,14 @@ func TestRenderInputSplitsDefaultsFromEnvironment(t *testing.T) {
 func TestExtensionDir(t *testing.T) {
 	assert.Equal(t, "", extensionDir("/nowhere/lib/postgresql/99/bin"))
 }
+
+func TestMissingTLSFiles(t *testing.T) {
+	dir := t.TempDir()
+	r, _ := testRunner(t, map[string]string{
+		"POSTGRESQL_TLS_CERT_FILE": dir + "/crt", "POSTGRESQL_TLS_KEY_FILE": dir + "/key",
+	})
+	errs := missingTLSFiles(r.cfg)
+	require.Len(t, errs, 2)
+	assert.Contains(t, errs[0].Error(), "POSTGRESQL_TLS_CERT_FILE")
+	assert.Contains(t, errs[1].Error(), "POSTGRESQL_TLS_KEY_FILE")
+}

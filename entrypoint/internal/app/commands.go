@@ -75,16 +75,9 @@ func Validate(o Options) int {
 		r.log.Error(err.Error())
 		problems++
 	}
-	for _, f := range []struct{ name, path string }{
-		{"POSTGRESQL_TLS_CERT_FILE", r.cfg.TLS.CertFile}, {"POSTGRESQL_TLS_KEY_FILE", r.cfg.TLS.KeyFile}, {"POSTGRESQL_TLS_CA_FILE", r.cfg.TLS.CAFile},
-	} {
-		if f.path == "" {
-			continue
-		}
-		if _, err := os.Stat(f.path); err != nil {
-			r.log.Error(fmt.Sprintf("%s=%q: %v", f.name, f.path, err))
-			problems++
-		}
+	for _, err := range missingTLSFiles(r.cfg) {
+		r.log.Error(err.Error())
+		problems++
 	}
 	if problems > 0 {
 		return ExitError
