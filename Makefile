@@ -38,7 +38,7 @@ vet:
 
 ## test: every test tier that applies on this machine (installs deps first)
 test: deps lint
-	$(GO) test -count=1 -timeout 20m $(addsuffix /...,$(addprefix ./,$(MODULES)))
+	PGDOCK_TEST_REQUIRE=1 $(GO) test -count=1 -timeout 20m $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
 ## test-unit: unit tests only (no PostgreSQL needed)
 test-unit:

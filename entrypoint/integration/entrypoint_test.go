@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/testpg"
 )
 
 const readyLine = "database system is ready to accept connections"
@@ -67,10 +69,13 @@ func gz(t *testing.T, s string) []byte {
 func compress(t *testing.T, tool, s string) []byte {
 	cmd := exec.Command(tool, "-c")
 	cmd.Stdin = strings.NewReader(s)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Skipf("%s not installed (make deps): %v", tool, err)
+	pkg := map[string]string{"xz": "xz-utils"}[tool]
+	if pkg == "" {
+		pkg = tool // gzip, zstd
 	}
+	testpg.NeedTool(t, tool, pkg)
+	out, err := cmd.Output()
+	require.NoError(t, err, "%s -c", tool)
 	return out
 }
 
@@ -167,9 +172,7 @@ func TestTrustWithWarning(t *testing.T) {
 }
 
 func TestFileSecretsReadBeforeDroppingPrivileges(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root: the secret files are readable by root only")
-	}
+	testpg.NeedRoot(t, "the secret files are readable by root only")
 	s := newSite(t)
 	secrets := t.TempDir()
 	for name, v := range map[string]string{"pw": "file secret\n", "user": "fileuser\n", "db": "filedb\n"} {
@@ -305,9 +308,7 @@ func TestEnvSettingsApplyAndRevert(t *testing.T) {
 }
 
 func TestArbitraryUIDWithoutPasswdEntry(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root to start a process as another uid")
-	}
+	testpg.NeedRoot(t, "to start a process as another uid")
 	s := newSite(t)
 	const uid, gid = 23456, 23456
 	for _, d := range []string{s.base} {
@@ -327,7 +328,7 @@ func TestArbitraryUIDWithoutPasswdEntry(t *testing.T) {
 func TestRunsAsThePostgresUserDirectly(t *testing.T) {
 	s := newSite(t)
 	if s.pg.Credential == nil {
-		t.Skip("already not root; every other test covers this path")
+		testpg.Missing(t, "needs root: the test starts the entrypoint as root's target user directly")
 	}
 	require.NoError(t, os.Chown(s.base, s.pg.Owner.UID, s.pg.Owner.GID))
 	s.set("POSTGRES_PASSWORD", "secret")

@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/testpg"
 )
 
 // writeCert makes a self-signed certificate and key (the key root-only, as a
@@ -40,7 +42,7 @@ func writeCert(t *testing.T, dir string) (crt, key string) {
 func TestTLSAndSeparateWALDirectory(t *testing.T) {
 	s := newSite(t)
 	if s.pg.Credential == nil {
-		t.Skip("needs root: the key is a root-only file the entrypoint must hand over")
+		testpg.Missing(t, "needs root: the key is a root-only file the entrypoint must hand over")
 	}
 	crt, key := writeCert(t, s.base)
 	wal := filepath.Join(s.base, "wal")

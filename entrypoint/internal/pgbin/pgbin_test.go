@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/testpg/prereq"
 )
 
 func fakeInstall(t *testing.T, root, major string) string {
@@ -47,7 +49,7 @@ func TestFindNothing(t *testing.T) {
 
 func TestFindReal(t *testing.T) {
 	if _, err := os.Stat("/usr/lib/postgresql"); err != nil {
-		t.Skip("no PostgreSQL installed under /usr/lib/postgresql")
+		prereq.Missing(t, "no PostgreSQL installed under /usr/lib/postgresql (run `make deps`)")
 	}
 	b, err := Find()
 	require.NoError(t, err)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/testpg"
 )
 
 // pgBinDir is where Debian installs PostgreSQL 15's server binaries.
@@ -34,7 +36,7 @@ func newRealPG(t *testing.T) *realPG {
 		t.Skip("skipping the real PostgreSQL check in -short mode")
 	}
 	if _, err := os.Stat(filepath.Join(pgBinDir, "initdb")); err != nil {
-		t.Skipf("PostgreSQL 15 is not installed (%s/initdb: %v); install postgresql-15 to run this test", pgBinDir, err)
+		testpg.Missing(t, fmt.Sprintf("PostgreSQL 15 is not installed (%s/initdb: %v); install postgresql-15 to run this test", pgBinDir, err))
 	}
 	base, err := os.MkdirTemp("", "pgconf-pg-")
 	require.NoError(t, err)
@@ -43,7 +45,7 @@ func newRealPG(t *testing.T) *realPG {
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			t.Skipf("running as root but there is no postgres OS user to run the server as: %v", err)
+			testpg.Missing(t, fmt.Sprintf("running as root but there is no postgres OS user to run the server as: %v", err))
 		}
 		uid, err := strconv.ParseUint(u.Uid, 10, 32)
 		require.NoError(t, err)

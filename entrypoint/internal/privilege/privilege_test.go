@@ -8,12 +8,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/testpg/prereq"
 )
 
 func TestFixOwnershipOnlyMisowned(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root to chown")
-	}
+	prereq.NeedRoot(t, "to chown")
 	root := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "a", "b"), 0o700))
 	require.NoError(t, os.WriteFile(filepath.Join(root, "a", "f"), []byte("x"), 0o600))

@@ -1,6 +1,7 @@
 package testpg
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -19,7 +20,8 @@ type Env struct {
 	Owner      privilege.Identity  // who owns the data directories
 }
 
-// Setup finds PostgreSQL or skips the test.
+// Setup finds PostgreSQL or ends the test through Missing (a skip, or a
+// failure under PGDOCK_TEST_REQUIRE=1); -short skips it.
 func Setup(t testing.TB) Env {
 	t.Helper()
 	if testing.Short() {
@@ -27,13 +29,13 @@ func Setup(t testing.TB) Env {
 	}
 	bin, err := pgbin.Find()
 	if err != nil {
-		t.Skipf("PostgreSQL is not installed (run `make deps`): %v", err)
+		Missing(t, fmt.Sprintf("PostgreSQL is not installed (run `make deps`): %v", err))
 	}
 	e := Env{Bin: bin, Owner: privilege.Current()}
 	if os.Getuid() == 0 {
 		id, err := privilege.Lookup("postgres")
 		if err != nil {
-			t.Skipf("running as root but there is no postgres OS user: %v", err)
+			Missing(t, fmt.Sprintf("running as root but there is no postgres OS user: %v", err))
 		}
 		e.Owner = id
 		e.Credential = &syscall.Credential{Uid: uint32(id.UID), Gid: uint32(id.GID)}

@@ -411,11 +411,11 @@ func TestDiskSeparateWALFilesystem(t *testing.T) {
 
 	other, err := os.MkdirTemp("/dev/shm", "pgdock-wal-")
 	if err != nil {
-		t.Skipf("no second filesystem (/dev/shm) to put pg_wal on: %v", err)
+		pgtest.Missing(t, fmt.Sprintf("no second filesystem (/dev/shm) to put pg_wal on: %v", err))
 	}
 	t.Cleanup(func() { os.RemoveAll(other) })
 	if same, err := disk.SameFilesystem(pgdata, other); err != nil || same {
-		t.Skipf("/dev/shm is not a second filesystem here (%v)", err)
+		pgtest.Missing(t, fmt.Sprintf("/dev/shm is not a second filesystem here (%v)", err))
 	}
 	require.NoError(t, os.Remove(filepath.Join(pgdata, "pg_wal")))
 	require.NoError(t, os.Symlink(other, filepath.Join(pgdata, "pg_wal")))

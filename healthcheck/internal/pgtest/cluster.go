@@ -110,11 +110,15 @@ func NewShared() *Shared {
 	return s
 }
 
-// Need returns the primary, or skips t when no PostgreSQL could be started.
+// Need returns the primary, or ends t through Missing (a skip, or a failure
+// under PGDOCK_TEST_REQUIRE=1) when no PostgreSQL could be started.
 func (s *Shared) Need(t testing.TB) *Server {
 	t.Helper()
 	if s.skip != "" {
-		t.Skip("needs a real PostgreSQL 15: " + s.skip)
+		if Short() {
+			t.Skip(s.skip)
+		}
+		Missing(t, "needs a real PostgreSQL 15: "+s.skip)
 	}
 	return s.Primary
 }

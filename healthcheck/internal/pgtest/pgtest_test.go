@@ -27,7 +27,7 @@ func TestCluster(t *testing.T) {
 	c, err := NewCluster()
 	t.Cleanup(c.Close)
 	if _, findErr := Find(); findErr != nil {
-		t.Skip(findErr.Error())
+		skipOrMissing(t, findErr)
 	}
 	require.NoError(t, err)
 
@@ -60,7 +60,7 @@ func TestCluster(t *testing.T) {
 func TestStartFailsWithTheLog(t *testing.T) {
 	env, err := Find()
 	if err != nil {
-		t.Skip(err.Error())
+		skipOrMissing(t, err)
 	}
 	base, err := env.TempDir()
 	require.NoError(t, err)
@@ -85,4 +85,14 @@ func TestFreePort(t *testing.T) {
 	p, err := FreePort()
 	require.NoError(t, err)
 	assert.Positive(t, p)
+}
+
+// skipOrMissing skips t under -short (Find's error says so) and otherwise
+// reports the missing PostgreSQL through Missing.
+func skipOrMissing(t *testing.T, err error) {
+	t.Helper()
+	if Short() {
+		t.Skip(err.Error())
+	}
+	Missing(t, err.Error())
 }
