@@ -7,12 +7,12 @@ BIN       := $(CURDIR)/bin
 RUN       := $(CURDIR)/.run
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
-MODULES   := entrypoint healthcheck plugins/sdk plugins/example
+MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/bundle
 PLUGINS   := example
 UP_PORT   ?= 55432
 export CGO_ENABLED := 0
 
-.PHONY: deps build test test-unit lint vet fmt bench up down status cover generate clean
+.PHONY: deps build test test-unit lint vet fmt bench up down status cover generate clean image
 
 ## deps: install host packages (PostgreSQL 15, Patroni, etcd, pgBackRest, …), idempotently
 deps:
@@ -27,6 +27,7 @@ build:
 	  (cd plugins/$$p && $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/pgdock-plugin-$$p ./cmd/pgdock-plugin-$$p) || exit 1; \
 	done
 	cd $(BIN)/plugins && sha256sum pgdock-plugin-* > SHA256SUMS
+	cd plugins/bundle && $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pgdock-plugins ./cmd/pgdock-plugins
 
 ## lint: gofmt and go vet in every module
 lint: fmt vet
@@ -56,6 +57,11 @@ bench: deps build
 ## generate: regenerate protobuf code (pinned generator versions)
 generate: deps
 	./plugins/sdk/generate.sh
+
+## image: container images pgdock/postgres:15, pgdock/etcd, pgdock/prometheus, pgdock/postgres-exporter
+## (offline base from debootstrap when no registry answers; IMAGES="postgres" builds a subset)
+image: build
+	@VERSION=$(VERSION) ./scripts/image.sh $(BIN) $(IMAGES)
 
 ## up: run pgdock-entrypoint on this host, data under .run/ (until the images exist)
 up: deps build
