@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/sdktest"
 )
 
 // testServer is a socket-only PostgreSQL server in a temporary directory,
@@ -38,15 +39,16 @@ func pgBinDir(t *testing.T) string {
 			return dirs[i]
 		}
 	}
-	t.Skip("skipped: PostgreSQL server binaries not installed (/usr/lib/postgresql/*/bin/initdb); scripts/deps.sh installs them")
+	sdktest.Missing(t, "PostgreSQL server binaries not installed (/usr/lib/postgresql/*/bin/initdb); scripts/deps.sh installs them")
 	return ""
 }
 
 func startServer(t *testing.T) *testServer {
 	t.Helper()
-	if _, err := exec.LookPath("psql"); err != nil {
-		t.Skip("skipped: psql not installed (Debian package postgresql-client)")
+	if testing.Short() {
+		t.Skip("-short: this test runs a real PostgreSQL")
 	}
+	sdktest.NeedTool(t, "psql", "postgresql-client")
 	s := &testServer{bin: pgBinDir(t), port: 45000 + os.Getpid()%10000}
 	root := t.TempDir()
 	s.data, s.sock = filepath.Join(root, "data"), filepath.Join(root, "sock")
@@ -54,7 +56,7 @@ func startServer(t *testing.T) *testServer {
 	if os.Getuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			t.Skip("skipped: running as root and there is no postgres user to run the server as")
+			sdktest.Missing(t, "running as root and there is no postgres OS user to run the server as")
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
@@ -90,7 +92,7 @@ func (s *testServer) query(t *testing.T, sql string) string {
 
 func TestBootstrapRecordsItsOnlyRun(t *testing.T) {
 	s := startServer(t)
-	p := New(hclog.NewNullLogger(), Knobs{}, os.Getenv)
+	p := New(hclog.NewNullLogger(), os.Getenv)
 	req := sdk.HookRequest{
 		Env:  map[string]string{EnvGreeting: "it's me"},
 		Conn: sdk.Conn{SocketDir: s.sock, Port: s.port, User: "postgres", Database: "postgres", PGData: s.data},

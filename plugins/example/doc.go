@@ -3,6 +3,7 @@
 // namespace, a static setting and a required program (psql), validates
 // EXAMPLE_GREETING, contributes a setting, a pg_hba rule and a private file,
 // records its first-boot bootstrap in a table, reports health, and logs the
-// started and stopping hooks. A few EXAMPLE_* knobs make it misbehave on
-// purpose so that the host's failure handling can be tested (see Knobs).
+// started and stopping hooks. Copy it to start a new plugin (docs/plugins.md
+// says what to rename). Fault injection for the host's tests lives in a
+// test-only plugin (plugins/sdk/internal/faulty), not here.
 package example

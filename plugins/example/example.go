@@ -43,9 +43,10 @@ const (
 
 // Plugin implements sdk.Plugin.
 type Plugin struct {
-	log   hclog.Logger
-	knobs Knobs
-	// getenv reads the process environment (PATH for psql, knobs).
+	sdk.Base // neutral defaults for hooks the example does not implement (ModeCommand)
+
+	log hclog.Logger
+	// getenv reads the process environment (PATH for psql).
 	getenv func(string) string
 	stdout io.Writer // nil means os.Stdout at the time of writing
 
@@ -56,8 +57,8 @@ type Plugin struct {
 var _ sdk.Plugin = (*Plugin)(nil)
 
 // New returns the example plugin.
-func New(log hclog.Logger, knobs Knobs, getenv func(string) string) *Plugin {
-	return &Plugin{log: log, knobs: knobs, getenv: getenv}
+func New(log hclog.Logger, getenv func(string) string) *Plugin {
+	return &Plugin{log: log, getenv: getenv}
 }
 
 // Describe declares the EXAMPLE_ namespace, one static setting and psql.
@@ -74,11 +75,13 @@ func (p *Plugin) Describe(context.Context) (sdk.Description, error) {
 		// {Name: "citus", Order: sdk.PreloadFirst}. The example has no library.
 		PreloadLibraries: nil,
 		RequiredBinaries: []sdk.Requirement{{Name: "psql", Package: "postgresql-client"}},
-		ProvidesMode:     p.knobs.Mode,
+		// ProvidesMode names a run mode the plugin runs instead of postgres
+		// (e.g. "patroni"); the example provides none.
 	}, nil
 }
 
-// Validate checks EXAMPLE_GREETING and the knobs.
+// Validate checks EXAMPLE_GREETING. Report every problem, each naming its
+// variable.
 func (p *Plugin) Validate(_ context.Context, env map[string]string) ([]sdk.Problem, error) {
 	p.remember(env)
 	var problems []sdk.Problem
@@ -89,10 +92,6 @@ func (p *Plugin) Validate(_ context.Context, env map[string]string) ([]sdk.Probl
 		case n > MaxGreetingLength:
 			problems = append(problems, sdk.Problem{Var: EnvGreeting, Message: fmt.Sprintf("is %d characters long, at most %d are accepted", n, MaxGreetingLength)})
 		}
-	}
-	_, errs := KnobsFromEnv(func(k string) string { return env[k] })
-	for _, err := range errs {
-		problems = append(problems, sdk.Problem{Var: strings.SplitN(err.Error(), "=", 2)[0], Message: err.Error()})
 	}
 	return problems, nil
 }
@@ -187,19 +186,9 @@ func (p *Plugin) Stopping(context.Context) error {
 	return nil
 }
 
-// ModeCommand returns a harmless long-running command when EXAMPLE_MODE is
-// set (the host calls it only then); it exists to exercise the hook.
-func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sdk.Command, error) {
-	if p.knobs.Mode == "" {
-		return nil, nil
-	}
-	return &sdk.Command{
-		Argv:       []string{"sleep", "infinity"},
-		Env:        map[string]string{"PATH": p.getenv("PATH"), "EXAMPLE_GREETING": greeting(req.Env)},
-		Dir:        req.Server.PGData,
-		StopSignal: "SIGINT",
-	}, nil
-}
+// ModeCommand is not implemented: the host calls it only for a plugin whose
+// Description.ProvidesMode is set, and the example provides no run mode (it
+// inherits the method from sdk.Base).
 
 func (p *Plugin) remember(env map[string]string) {
 	p.mu.Lock()

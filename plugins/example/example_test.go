@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
 	"github.com/stretchr/testify/assert"
@@ -15,35 +14,23 @@ import (
 	"github.com/pgdock/pgdock/plugins/sdk"
 )
 
-func newPlugin(t *testing.T, knobs Knobs, procEnv map[string]string) *Plugin {
+func newPlugin(t *testing.T, procEnv map[string]string) *Plugin {
 	t.Helper()
-	return New(hclog.NewNullLogger(), knobs, func(k string) string { return procEnv[k] })
+	return New(hclog.NewNullLogger(), func(k string) string { return procEnv[k] })
 }
 
 func TestDescribe(t *testing.T) {
-	tests := []struct {
-		name     string
-		knobs    Knobs
-		wantMode string
-	}{
-		{name: "default", wantMode: ""},
-		{name: "pretending to provide a mode", knobs: Knobs{Mode: "demo"}, wantMode: "demo"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			d, err := newPlugin(t, tt.knobs, nil).Describe(context.Background())
-			require.NoError(t, err)
-			assert.Equal(t, Name, d.Name)
-			assert.Equal(t, Version, d.Version)
-			assert.True(t, d.Declares("EXAMPLE_GREETING"))
-			assert.True(t, d.IsSecret(EnvToken))
-			assert.False(t, d.Declares("POSTGRES_PASSWORD"))
-			assert.Equal(t, []sdk.Setting{{Name: SettingEnabled, Value: "on"}}, d.Settings)
-			assert.Empty(t, d.PreloadLibraries)
-			assert.Equal(t, []sdk.Requirement{{Name: "psql", Package: "postgresql-client"}}, d.RequiredBinaries)
-			assert.Equal(t, tt.wantMode, d.ProvidesMode)
-		})
-	}
+	d, err := newPlugin(t, nil).Describe(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Name, d.Name)
+	assert.Equal(t, Version, d.Version)
+	assert.True(t, d.Declares("EXAMPLE_GREETING"))
+	assert.True(t, d.IsSecret(EnvToken))
+	assert.False(t, d.Declares("POSTGRES_PASSWORD"))
+	assert.Equal(t, []sdk.Setting{{Name: SettingEnabled, Value: "on"}}, d.Settings)
+	assert.Empty(t, d.PreloadLibraries)
+	assert.Equal(t, []sdk.Requirement{{Name: "psql", Package: "postgresql-client"}}, d.RequiredBinaries)
+	assert.Empty(t, d.ProvidesMode, "the example provides no run mode")
 }
 
 func TestValidate(t *testing.T) {
@@ -57,12 +44,10 @@ func TestValidate(t *testing.T) {
 		{name: "greeting of exactly 64 characters", env: map[string]string{EnvGreeting: strings.Repeat("é", 64)}},
 		{name: "empty greeting", env: map[string]string{EnvGreeting: ""}, wantVars: []string{EnvGreeting}},
 		{name: "greeting too long", env: map[string]string{EnvGreeting: strings.Repeat("a", 65)}, wantVars: []string{EnvGreeting}},
-		{name: "bad knobs, all reported", env: map[string]string{EnvCrashAfter: "soon", EnvHangAtStart: "-1s", EnvStdoutGarbage: "maybe"},
-			wantVars: []string{EnvCrashAfter, EnvHangAtStart, EnvStdoutGarbage}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			problems, err := newPlugin(t, Knobs{}, nil).Validate(context.Background(), tt.env)
+			problems, err := newPlugin(t, nil).Validate(context.Background(), tt.env)
 			require.NoError(t, err)
 			var vars []string
 			for _, p := range problems {
@@ -85,7 +70,7 @@ func TestConfigure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := newPlugin(t, Knobs{}, nil).Configure(context.Background(), sdk.ConfigureRequest{Env: tt.env, Server: sdk.Server{Port: 5433, FirstBoot: true}})
+			c, err := newPlugin(t, nil).Configure(context.Background(), sdk.ConfigureRequest{Env: tt.env, Server: sdk.Server{Port: 5433, FirstBoot: true}})
 			require.NoError(t, err)
 			assert.Equal(t, []sdk.Setting{{Name: SettingGreeting, Value: tt.wantGreeting}}, c.Settings)
 			assert.Equal(t, []string{HBARule}, c.HBARules)
@@ -101,7 +86,7 @@ func TestConfigure(t *testing.T) {
 func TestHealth(t *testing.T) {
 	dir := t.TempDir()
 	failFile := filepath.Join(dir, "fail")
-	p := newPlugin(t, Knobs{}, nil)
+	p := newPlugin(t, nil)
 	_, err := p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{EnvGreeting: "hi", EnvHealthFailFile: failFile}})
 	require.NoError(t, err)
 
@@ -122,13 +107,13 @@ func TestHealth(t *testing.T) {
 func TestHealthFailFileFromProcessEnv(t *testing.T) {
 	failFile := filepath.Join(t.TempDir(), "fail")
 	require.NoError(t, os.WriteFile(failFile, nil, 0o600))
-	h, err := newPlugin(t, Knobs{}, map[string]string{EnvHealthFailFile: failFile}).Health(context.Background())
+	h, err := newPlugin(t, map[string]string{EnvHealthFailFile: failFile}).Health(context.Background())
 	require.NoError(t, err)
 	assert.False(t, h.Healthy)
 }
 
 func TestStartedStoppingModeCommand(t *testing.T) {
-	p := newPlugin(t, Knobs{}, map[string]string{"PATH": "/usr/bin:/bin"})
+	p := newPlugin(t, map[string]string{"PATH": "/usr/bin:/bin"})
 	var out strings.Builder
 	p.stdout = &out
 	require.NoError(t, p.Started(context.Background(), sdk.HookRequest{Conn: sdk.Conn{Port: 5432}}))
@@ -137,38 +122,4 @@ func TestStartedStoppingModeCommand(t *testing.T) {
 	cmd, err := p.ModeCommand(context.Background(), sdk.ModeCommandRequest{})
 	require.NoError(t, err)
 	assert.Nil(t, cmd)
-
-	p = newPlugin(t, Knobs{Mode: "demo"}, map[string]string{"PATH": "/usr/bin:/bin"})
-	cmd, err = p.ModeCommand(context.Background(), sdk.ModeCommandRequest{Server: sdk.Server{PGData: "/data"}})
-	require.NoError(t, err)
-	assert.Equal(t, &sdk.Command{
-		Argv:       []string{"sleep", "infinity"},
-		Env:        map[string]string{"PATH": "/usr/bin:/bin", EnvGreeting: DefaultGreeting},
-		Dir:        "/data",
-		StopSignal: "SIGINT",
-	}, cmd)
-}
-
-func TestKnobsFromEnv(t *testing.T) {
-	tests := []struct {
-		name    string
-		env     map[string]string
-		want    Knobs
-		wantErr int
-	}{
-		{name: "none", env: map[string]string{}},
-		{name: "all", env: map[string]string{EnvCrashAfter: "2s", EnvHangAtStart: "1m", EnvStdoutGarbage: "YES", EnvMode: "demo", EnvSpawnChild: "1"},
-			want: Knobs{CrashAfter: 2 * time.Second, HangAtStart: time.Minute, StdoutGarbage: true, Mode: "demo", SpawnChild: true}},
-		{name: "garbage off", env: map[string]string{EnvStdoutGarbage: "off"}},
-		{name: "bad values", env: map[string]string{EnvCrashAfter: "x", EnvHangAtStart: "-5s", EnvStdoutGarbage: "2", EnvSpawnChild: "?"}, wantErr: 4},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			k, errs := KnobsFromEnv(func(s string) string { return tt.env[s] })
-			assert.Len(t, errs, tt.wantErr)
-			if tt.wantErr == 0 {
-				assert.Equal(t, tt.want, k)
-			}
-		})
-	}
 }

@@ -4,9 +4,11 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 )
 
-// Handshake constants shared by the host and every plugin. The magic cookie
-// is not a security measure: it only makes a plugin binary refuse to run when
-// started by hand.
+// Handshake constants shared by the host and every plugin. They are the wire
+// contract: changing one makes every plugin and host built before refuse
+// each other, so TestHandshakeWireContract pins them as literals. The magic
+// cookie is not a security measure: it only makes a plugin binary refuse to
+// run when started by hand.
 const (
 	MagicCookieKey   = "PGDOCK_PLUGIN_MAGIC_COOKIE"
 	MagicCookieValue = "b7e1f3c2-pgdock-plugin-9d4a"

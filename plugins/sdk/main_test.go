@@ -17,7 +17,7 @@ import (
 
 // Helper binaries, built once by TestMain.
 var (
-	testPluginBin string // internal/testplugin: sdktest.Echo, configurable versions
+	testPluginBin string // internal/testplugin: echo.Echo, configurable versions
 	examplePlugin string // plugins/example: the example plugin
 )
 

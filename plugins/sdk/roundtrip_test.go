@@ -2,18 +2,16 @@ package sdk_test
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
-	"github.com/pgdock/pgdock/plugins/sdk/internal/sdktest"
+	"github.com/pgdock/pgdock/plugins/sdk/internal/echo"
+	"github.com/pgdock/pgdock/plugins/sdk/sdktest"
 )
 
 func ctx(t *testing.T) context.Context {
@@ -37,24 +35,9 @@ func TestRoundTripEveryHook(t *testing.T) {
 	}
 }
 
-// inProcess serves a fresh sdktest.Echo through GRPCPlugin on an in-memory
-// listener: the same adapters as a plugin process, without go-plugin.
-func inProcess(t *testing.T) *sdk.Client {
-	t.Helper()
-	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer()
-	require.NoError(t, (&sdk.GRPCPlugin{Impl: &sdktest.Echo{}}).GRPCServer(nil, srv))
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	raw, err := (&sdk.GRPCPlugin{}).GRPCClient(context.Background(), nil, conn)
-	require.NoError(t, err)
-	return raw.(*sdk.Client)
-}
+// inProcess serves a fresh echo.Echo in-process with sdktest.Serve: the same
+// adapters as a plugin process, without go-plugin.
+func inProcess(t *testing.T) *sdk.Client { return sdktest.Serve(t, &echo.Echo{}) }
 
 func roundTrip(t *testing.T, c *sdk.Client) {
 	env := map[string]string{"ECHO_A": "1", "ECHO_PASSWORD": "s3cret", "POSTGRES_DB": "app"}
@@ -68,7 +51,7 @@ func roundTrip(t *testing.T, c *sdk.Client) {
 		{"describe", func(t *testing.T) {
 			d, err := c.Describe(ctx(t))
 			require.NoError(t, err)
-			assert.Equal(t, sdktest.Description(), d)
+			assert.Equal(t, echo.Description(), d)
 		}},
 		{"validate", func(t *testing.T) {
 			problems, err := c.Validate(ctx(t), env)
@@ -125,7 +108,7 @@ func roundTrip(t *testing.T, c *sdk.Client) {
 			assert.Nil(t, cmd)
 		}},
 		{"hook errors reach the host as HookError", func(t *testing.T) {
-			fail := map[string]string{sdktest.FailVar: "the plugin says no"}
+			fail := map[string]string{echo.FailVar: "the plugin says no"}
 			_, err := c.Validate(ctx(t), fail)
 			assertHookError(t, err, "validate: the plugin says no")
 			_, err = c.Configure(ctx(t), sdk.ConfigureRequest{Env: fail})

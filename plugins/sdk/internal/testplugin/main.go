@@ -1,4 +1,4 @@
-// Command testplugin serves sdktest.Echo as a real plugin process for the
+// Command testplugin serves echo.Echo as a real plugin process for the
 // SDK's tests. TESTPLUGIN_VERSIONS (comma list, default "1") sets the
 // protocol versions it offers, to test version negotiation.
 package main
@@ -12,13 +12,13 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
-	"github.com/pgdock/pgdock/plugins/sdk/internal/sdktest"
+	"github.com/pgdock/pgdock/plugins/sdk/internal/echo"
 )
 
 func main() {
 	versions := os.Getenv("TESTPLUGIN_VERSIONS")
 	if versions == "" {
-		sdk.Serve(&sdktest.Echo{})
+		sdk.Serve(&echo.Echo{})
 		return
 	}
 	sets := map[int]plugin.PluginSet{}
@@ -28,7 +28,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "bad TESTPLUGIN_VERSIONS %q\n", versions)
 			os.Exit(2)
 		}
-		sets[v] = plugin.PluginSet{sdk.PluginName: &sdk.GRPCPlugin{Impl: &sdktest.Echo{}}}
+		sets[v] = plugin.PluginSet{sdk.PluginName: &sdk.GRPCPlugin{Impl: &echo.Echo{}}}
 	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  sdk.Handshake(),

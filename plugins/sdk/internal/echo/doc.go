@@ -1,5 +1,5 @@
-// Package sdktest holds the SDK's own test double: Echo, a plugin whose
+// Package echo holds the SDK's own test double: Echo, a plugin whose
 // answers are derived from its requests so that a round trip through the
 // protocol can be checked field by field. internal/testplugin serves it as
 // a real plugin binary (with a configurable protocol version).
-package sdktest
+package echo

@@ -1,0 +1,130 @@
+// Command faulty is a test-only pgdock plugin that misbehaves on request, so
+// that the host's failure handling (crash, hang, garbage on stdout, leftover
+// children) can be tested against a real plugin process. It is never built
+// into bin/plugins: tests build it as pgdock-plugin-<name> (usually
+// pgdock-plugin-faulty) in their own directories.
+//
+// Like the image's multi-call plugin binary, it takes its name from the base
+// name of argv[0] (pgdock-plugin-<name>; "faulty" otherwise), describes
+// itself with it and reads its knobs from its own namespace <NAME>_ in the
+// process environment (the host passes a plugin its namespace at start):
+//
+//	<NAME>_CRASH_AFTER     duration: exit with status 3 this long after start
+//	<NAME>_HANG_AT_START   duration: sleep this long before serving
+//	<NAME>_IGNORE_TERM     boolean: ignore SIGTERM and SIGINT (only SIGKILL ends it)
+//	<NAME>_STDOUT_GARBAGE  boolean: print a line to stdout before the handshake
+//	<NAME>_SPAWN_CHILD     boolean: start a long-lived child that shares stderr
+//	<NAME>_MODE            string: describe itself as providing this run mode
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	hclog "github.com/hashicorp/go-hclog"
+
+	"github.com/pgdock/pgdock/plugins/sdk"
+)
+
+// Version is what the plugin describes as its version.
+const Version = "0.0.0-faulty"
+
+// DefaultName is the name when argv[0] is not pgdock-plugin-<name>.
+const DefaultName = "faulty"
+
+func main() {
+	name := nameFromArgv0(os.Args[0])
+	log := sdk.NewLogger(name)
+	knobs, errs := knobsFromEnv(name, os.Getenv)
+	for _, err := range errs {
+		log.Error("bad knob", "error", err)
+	}
+	if len(errs) > 0 {
+		os.Exit(1)
+	}
+	if knobs.IgnoreTerm {
+		signal.Ignore(syscall.SIGTERM, syscall.SIGINT)
+	}
+	if knobs.StdoutGarbage {
+		// Breaks the handshake on purpose: stdout belongs to go-plugin.
+		fmt.Println(name + " plugin: garbage before the handshake")
+	}
+	if knobs.HangAtStart > 0 {
+		log.Warn("hanging before the handshake on purpose", "for", knobs.HangAtStart.String())
+		time.Sleep(knobs.HangAtStart)
+	}
+	if knobs.SpawnChild {
+		// A child in the plugin's process group that shares its stderr:
+		// the host must clean it up.
+		child := exec.Command("sleep", "3600")
+		child.Stderr = os.Stderr
+		if err := child.Start(); err != nil {
+			log.Error("spawn child", "error", err)
+			os.Exit(1)
+		}
+		log.Info("spawned a child on purpose", "pid", child.Process.Pid)
+	}
+	if knobs.CrashAfter > 0 {
+		go func() {
+			time.Sleep(knobs.CrashAfter)
+			log.Error("crashing on purpose", "after", knobs.CrashAfter.String(), "exit_status", 3)
+			os.Exit(3)
+		}()
+	}
+	sdk.Serve(&plugin{name: name, knobs: knobs, log: log})
+}
+
+// nameFromArgv0 is the plugin name in pgdock-plugin-<name>, or DefaultName.
+func nameFromArgv0(argv0 string) string {
+	if n, ok := strings.CutPrefix(filepath.Base(argv0), "pgdock-plugin-"); ok && n != "" {
+		return n
+	}
+	return DefaultName
+}
+
+// plugin answers every hook neutrally; its faults act outside the hooks.
+type plugin struct {
+	sdk.Base
+	name  string
+	knobs knobs
+	log   hclog.Logger
+}
+
+func (p *plugin) Describe(context.Context) (sdk.Description, error) {
+	return sdk.Description{
+		Name:         p.name,
+		Version:      Version,
+		Env:          []sdk.EnvVar{{Name: sdk.EnvPrefix(p.name), Prefix: true, Description: "the test plugin's knobs"}},
+		ProvidesMode: p.knobs.Mode,
+	}, nil
+}
+
+// Validate reports bad knob values in the hook's environment.
+func (p *plugin) Validate(_ context.Context, env map[string]string) ([]sdk.Problem, error) {
+	_, errs := knobsFromEnv(p.name, func(k string) string { return env[k] })
+	var problems []sdk.Problem
+	for _, err := range errs {
+		problems = append(problems, sdk.Problem{Var: err.Var, Message: err.Error()})
+	}
+	return problems, nil
+}
+
+// ModeCommand runs a harmless long-running command when <NAME>_MODE is set.
+func (p *plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sdk.Command, error) {
+	if p.knobs.Mode == "" {
+		return nil, nil
+	}
+	return &sdk.Command{
+		Argv:       []string{"sleep", "infinity"},
+		Env:        map[string]string{"PATH": os.Getenv("PATH"), sdk.EnvPrefix(p.name) + "MODE": p.knobs.Mode},
+		Dir:        req.Server.PGData,
+		StopSignal: "SIGINT",
+	}, nil
+}
