@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +32,9 @@ func (l *loader) hbaRules() []HBARule {
 			l.problem(k, raw, hbaMessage(k, raw, err))
 			continue
 		}
+		if w := hbaTrustWarning(k, r); w != "" {
+			l.warn(w)
+		}
 		out = append(out, HBARule{Index: n, Line: r.String(), Source: k})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -56,4 +61,62 @@ func hbaMessage(name, raw string, err error) string {
 		}
 	}
 	return msg
+}
+
+// hbaTrustWarning is the warning for a PG_HBA_ADD_<n> rule that trusts
+// connections which may come from another machine: every TCP rule with
+// method trust whose address is not loopback-only (127.0.0.0/8, ::1,
+// localhost) or samehost. Local (socket) rules and loopback rules stay
+// quiet: they admit only processes on this host.
+func hbaTrustWarning(name string, r pgconf.HBARule) string {
+	if r.Method != "trust" || r.Type == "local" || loopbackOnly(r) {
+		return ""
+	}
+	from := r.Address
+	if r.Mask != "" {
+		from += " " + r.Mask
+	}
+	return fmt.Sprintf("%s: method trust for %s connections from %s: anyone who can reach the server from there logs in as %s without a password; use scram-sha-256 unless the database is disposable",
+		name, r.Type, from, strings.Join(r.Users, ","))
+}
+
+// loopbackOnly reports whether a TCP rule's address admits only this host.
+func loopbackOnly(r pgconf.HBARule) bool {
+	switch strings.ToLower(r.Address) {
+	case "samehost", "localhost":
+		return true
+	case "all", "samenet", "":
+		return false
+	}
+	if r.Mask != "" {
+		a, errA := netip.ParseAddr(r.Address)
+		m, errM := netip.ParseAddr(r.Mask)
+		if errA != nil || errM != nil {
+			return false
+		}
+		bits := 0
+		for _, b := range m.AsSlice() {
+			for ; b&0x80 != 0; b <<= 1 {
+				bits++
+			}
+		}
+		return loopbackPrefix(netip.PrefixFrom(a, bits))
+	}
+	if p, err := netip.ParsePrefix(r.Address); err == nil {
+		return loopbackPrefix(p)
+	}
+	if a, err := netip.ParseAddr(r.Address); err == nil {
+		return a.IsLoopback()
+	}
+	return false // a host name (or .suffix) other than localhost
+}
+
+// loopbackPrefix reports whether every address of p is a loopback address.
+func loopbackPrefix(p netip.Prefix) bool {
+	p = p.Masked()
+	a := p.Addr()
+	if a.Is4() {
+		return p.Bits() >= 8 && a.IsLoopback()
+	}
+	return a.Unmap() == netip.IPv6Loopback() && p.Bits() == 128 || (a.Is4In6() && p.Bits() >= 96+8 && a.Unmap().IsLoopback())
 }

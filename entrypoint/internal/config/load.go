@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -16,15 +15,15 @@ import (
 )
 
 // Load resolves the environment into a Config. env is the process environment as a map;
-// readFile reads _FILE secrets (injected for tests; production passes os.ReadFile,
-// which is also used when readFile is nil).
+// readFile reads _FILE secrets (injected for tests; nil means ReadSecretFile,
+// which refuses FIFOs, devices and files over MaxSecretBytes without hanging).
 // It reports EVERY problem at once: the returned error is a *ValidationError when validation fails.
 //
 // An empty variable counts as unset, as in the official image. On error the
 // returned Config is empty except for Warnings, which are still worth logging.
 func Load(env map[string]string, readFile func(string) ([]byte, error)) (Config, error) {
 	if readFile == nil {
-		readFile = os.ReadFile
+		readFile = ReadSecretFile
 	}
 	l := &loader{
 		env:      maps.Clone(env),

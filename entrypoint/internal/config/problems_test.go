@@ -21,7 +21,6 @@ func TestBadInputs(t *testing.T) {
 		{"password and file", map[string]string{"POSTGRES_PASSWORD": "pw", "POSTGRES_PASSWORD_FILE": "/run/secrets/pw"}, "POSTGRES_PASSWORD", "both POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE are set (but are exclusive)"},
 		{"user and file", map[string]string{"POSTGRES_USER": "app", "POSTGRES_USER_FILE": "/run/secrets/user"}, "POSTGRES_USER", "both POSTGRES_USER and POSTGRES_USER_FILE are set (but are exclusive)"},
 		{"user with double quote", map[string]string{"POSTGRES_USER": `my "odd" user`}, "POSTGRES_USER", `must not contain " $ ' \ or a line break`},
-		{"state dir too long", map[string]string{"PGDOCK_STATE_DIR": "/" + strings.Repeat("s", 60)}, "PGDOCK_STATE_DIR", "plugin and bootstrap sockets"},
 		{"crash policy", map[string]string{"EXAMPLE_CRASH_POLICY": "retry"}, "EXAMPLE_CRASH_POLICY", "must be fail or continue"},
 		{"global crash policy", map[string]string{"PGDOCK_PLUGIN_CRASH_POLICY": "ignore"}, "PGDOCK_PLUGIN_CRASH_POLICY", "must be fail or continue"},
 		{"user with single quote", map[string]string{"POSTGRES_USER": "o'brien"}, "POSTGRES_USER", "PostgreSQL refuses such a bootstrap superuser name"},
@@ -37,7 +36,7 @@ func TestBadInputs(t *testing.T) {
 		{"legacy external access method", map[string]string{"EXTERNAL_ACCESS_METHOD": "plain"}, "EXTERNAL_ACCESS_METHOD", `invalid authentication method "plain"`},
 		{"pgdata relative", map[string]string{"PGDATA": "data"}, "PGDATA", "must be an absolute path without . or .. elements"},
 		{"pgdata dot-dot", map[string]string{"PGDATA": "/var/lib/../data"}, "PGDATA", "must be an absolute path without . or .. elements"},
-		{"pgdata root", map[string]string{"PGDATA": "/"}, "PGDATA", "must not be the root directory"},
+		{"pgdata root", map[string]string{"PGDATA": "/"}, "PGDATA", "/ is a system directory"},
 		{"port zero", map[string]string{"PGPORT": "0"}, "PGPORT", "must be an integer between 1 and 65535"},
 		{"port too big", map[string]string{"PGPORT": "65536"}, "PGPORT", "must be an integer between 1 and 65535"},
 		{"port not a number", map[string]string{"PGPORT": "54x32"}, "PGPORT", "must be an integer between 1 and 65535"},
@@ -198,5 +197,80 @@ func TestIsSecret(t *testing.T) {
 		default:
 			assert.True(t, IsSecret(n), n)
 		}
+	}
+}
+
+// TestSystemDirectories: the directories pgdock takes ownership of (state,
+// sockets, PGDATA, WAL) must not be the root, a system directory or a
+// kernel file system, whatever the spelling; a shared sticky directory is
+// fine for sockets only.
+func TestSystemDirectories(t *testing.T) {
+	const sock, state = "POSTGRESQL_UNIX_SOCKET_DIRECTORIES", "PGDOCK_STATE_DIR"
+	bad := []struct{ v, dir, want string }{
+		{state, "/", "/ is a system directory"},
+		{state, "/tmp", "/tmp is shared by every user"},
+		{state, "/tmp/", "/tmp is shared by every user"},
+		{state, "//tmp", "/tmp is shared by every user"},
+		{state, "/var/tmp", "shared by every user"},
+		{state, "/dev/shm", "shared by every user"},
+		{state, "/etc", "/etc is a system directory"},
+		{state, "/./etc", "/etc is a system directory"},
+		{state, "/etc/../usr", "/usr is a system directory"},
+		{state, "//usr", "/usr is a system directory"},
+		{state, "/usr/local", "system directory"},
+		{state, "/usr/lib/", "system directory"},
+		{state, "/run", "system directory"},
+		{state, "/var/run", "system directory"},
+		{state, "/var/lib", "system directory"},
+		{state, "/home", "system directory"},
+		{state, "/root", "system directory"},
+		{state, "/lib64", "system directory"},
+		{state, "/proc/self", "inside /proc, a kernel file system"},
+		{state, "/sys/fs/cgroup", "inside /sys"},
+		{sock, "/", "/ is a system directory"},
+		{sock, "/etc", "/etc is a system directory"},
+		{sock, "/./etc", "/etc is a system directory"},
+		{sock, "//usr", "/usr is a system directory"},
+		{sock, "/var/run/postgresql,/run", "/run is a system directory"},
+		{sock, "/tmp, /var", "/var is a system directory"},
+		{sock, "/bin", "system directory"},
+		{sock, "/boot", "system directory"},
+		{sock, "/sbin", "system directory"},
+		{sock, "/dev", "system directory"},
+		{sock, "/dev/pts", "system directory"},
+		{"PGDATA", "/var", "system directory"},
+		{"PGDATA", "/usr/share/", "system directory"},
+		{"PGDATA", "/tmp", "shared by every user"},
+		{"POSTGRES_INITDB_WALDIR", "/etc", "system directory"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.v+"="+tc.dir, func(t *testing.T) {
+			ve := loadProblems(t, map[string]string{tc.v: tc.dir}, nil)
+			var got []string
+			for _, p := range ve.Problems {
+				got = append(got, p.String())
+				if p.Var == tc.v && strings.Contains(p.Message, tc.want) {
+					assert.Contains(t, p.Message, "pgdock alone", "says what to use instead")
+					return
+				}
+			}
+			t.Errorf("no problem for %s containing %q; got:\n%s", tc.v, tc.want, strings.Join(got, "\n"))
+		})
+	}
+	for _, env := range []map[string]string{
+		{sock: "/tmp"},
+		{sock: "/tmp/"},
+		{sock: "/var/tmp,/dev/shm"},
+		{sock: "/var/run/postgresql,/tmp"},
+		{sock: "/run/postgresql"},
+		{state: "/run/pgdock"},
+		{state: "/tmp/pgdock"},
+		{state: "/dev/shm/pgdock"},
+		{state: "/var/lib/pgdock/state"},
+		{"PGDATA": "/var/lib/postgresql/data"},
+		{"PGDATA": "/data"},
+	} {
+		_, err := Load(env, nil)
+		assert.NoError(t, err, "%v", env)
 	}
 }

@@ -23,10 +23,6 @@ var keywordSets = map[string]map[string]int{
 const (
 	// maxSocketPath is the longest Unix socket path (sizeof(sun_path) - 1).
 	maxSocketPath = 107
-	// maxStateDir keeps the sockets pgdock creates under PGDOCK_STATE_DIR
-	// (plugins/<go-plugin's ~40 characters>, bootstrap/.s.PGSQL.<port>)
-	// inside the Unix socket path limit.
-	maxStateDir = 56
 	// maxTimeoutSeconds bounds TIMEOUT to a day.
 	maxTimeoutSeconds = 86400
 
@@ -74,6 +70,23 @@ func (k *checker) path(v, p string, required bool) {
 	}
 }
 
+// ownDirExamples are the directories suggested instead of a system one.
+var ownDirExamples = map[string]string{
+	"PGDATA":                 DefaultPGData,
+	"POSTGRES_INITDB_WALDIR": "/var/lib/postgresql/wal",
+	"PGDOCK_STATE_DIR":       DefaultStateDir,
+}
+
+// ownDir checks a directory pgdock creates and takes ownership of: a
+// clean absolute path that is not a system or shared directory.
+func (k *checker) ownDir(v, p string, required bool) {
+	if msg := systemDirProblem(p, false, ownDirExamples[v]); msg != "" {
+		k.add(v, p, msg)
+		return
+	}
+	k.path(v, p, required)
+}
+
 func pathProblem(p string) string {
 	if strings.ContainsAny(p, "\n\r\x00") {
 		return "must not contain a newline, carriage return or NUL character"
@@ -108,11 +121,8 @@ func (c Config) problems(name func(string) string) []Problem {
 	if c.DB == "" {
 		k.add("POSTGRES_DB", c.DB, "must not be empty")
 	}
-	k.path("PGDATA", c.PGData, true)
-	if c.PGData == "/" {
-		k.add("PGDATA", c.PGData, "must not be the root directory")
-	}
-	k.path("POSTGRES_INITDB_WALDIR", c.InitdbWaldir, false)
+	k.ownDir("PGDATA", c.PGData, true)
+	k.ownDir("POSTGRES_INITDB_WALDIR", c.InitdbWaldir, false)
 	if w := c.InitdbWaldir; w != "" && c.PGData != "" && (w == c.PGData || strings.HasPrefix(w, strings.TrimSuffix(c.PGData, "/")+"/")) {
 		k.add("POSTGRES_INITDB_WALDIR", w, "must be outside PGDATA (initdb needs an empty data directory)")
 	}
@@ -135,10 +145,7 @@ func (c Config) problems(name func(string) string) []Problem {
 	k.keyword("LOG_LEVEL", c.LogLevel)
 	k.keyword("LOG_FORMAT", c.LogFormat)
 	k.path("PGDOCK_PLUGIN_DIR", c.PluginDir, true)
-	k.path("PGDOCK_STATE_DIR", c.StateDir, true)
-	if len(c.StateDir) > maxStateDir {
-		k.add("PGDOCK_STATE_DIR", c.StateDir, fmt.Sprintf("is %d characters long; at most %d, because plugin and bootstrap sockets are created inside it", len(c.StateDir), maxStateDir))
-	}
+	k.ownDir("PGDOCK_STATE_DIR", c.StateDir, true)
 	c.checkCrashPolicies(k)
 	k.path("PGDOCK_INITDB_DIR", c.InitDir, true)
 	return k.problems
@@ -216,6 +223,8 @@ func (c Config) checkSockets(k *checker) {
 		switch {
 		case d == "":
 			k.add(v, all, "must be a comma-separated list of absolute directories, without empty entries")
+		case systemDirProblem(d, true, DefaultSocketDir) != "":
+			k.add(v, all, fmt.Sprintf("directory %q: %s (or a shared sticky directory such as /tmp, which pgdock leaves as it is)", d, systemDirProblem(d, true, DefaultSocketDir)))
 		case strings.Contains(d, `"`):
 			k.add(v, all, fmt.Sprintf("directory %q must not contain a double quote", d))
 		case pathProblem(d) != "":

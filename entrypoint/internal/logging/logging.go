@@ -83,10 +83,10 @@ func (e textEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) (*bu
 	buf.AppendString(levelName(ent.Level))
 	buf.AppendString("] ")
 	if ent.LoggerName != "" {
-		buf.AppendString(ent.LoggerName)
+		buf.AppendString(escapeControl(ent.LoggerName))
 		buf.AppendString(": ")
 	}
-	buf.AppendString(ent.Message)
+	buf.AppendString(escapeControl(ent.Message))
 	if kv := flattenJSON(raw); kv != "" {
 		buf.AppendString(" ")
 		buf.AppendString(kv)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,4 +68,61 @@ func TestWithFieldsInText(t *testing.T) {
 	log := New(Options{Out: &out}).With(zap.String("plugin", "example")).Named("host")
 	log.Info("started")
 	assert.Contains(t, out.String(), "[INFO] host: started plugin=example")
+}
+
+// TestTextFormatCannotBeForged: whatever a message, a field key or value or
+// a logger name holds (a file name in /docker-entrypoint-initdb.d with a
+// newline, a plugin's output, a carriage return that overwrites the line on
+// a terminal, an escape sequence, a Unicode line separator, a stray byte),
+// one log call is exactly one text line, and the text is still readable.
+func TestTextFormatCannotBeForged(t *testing.T) {
+	const forged = "[2026-01-01T00:00:00Z] [INFO] PostgreSQL is ready"
+	for _, tc := range []struct {
+		name string
+		log  func(*zap.Logger)
+		want string
+	}{
+		{"newline in the message", func(l *zap.Logger) { l.Info("running /docker-entrypoint-initdb.d/a.sh\n" + forged) }, `running /docker-entrypoint-initdb.d/a.sh\n[2026`},
+		{"carriage return", func(l *zap.Logger) { l.Info("x\r" + forged) }, `x\r[2026`},
+		{"escape sequence", func(l *zap.Logger) { l.Warn("\x1b[2Khidden") }, `\x1b[2Khidden`},
+		{"line separator", func(l *zap.Logger) { l.Info("a\u2028" + forged) }, `a\u2028[2026`},
+		{"next line", func(l *zap.Logger) { l.Info("a\u0085" + forged) }, `a\u0085[2026`},
+		{"vertical tab and form feed", func(l *zap.Logger) { l.Info("a\v\f" + forged) }, `a\v\f[2026`},
+		{"stray byte", func(l *zap.Logger) { l.Info("a\xff\n" + forged) }, `a\xff\n[2026`},
+		{"field value", func(l *zap.Logger) { l.Info("m", zap.String("file", "a\n"+forged)) }, `file="a\n[2026`},
+		{"field value with a carriage return only", func(l *zap.Logger) { l.Info("m", zap.String("file", "a\rb")) }, `file="a\rb"`},
+		{"field key", func(l *zap.Logger) { l.Info("m", zap.String("k\n"+forged, "v")) }, `k\n[2026`},
+		{"error field", func(l *zap.Logger) { l.Error("m", zap.Error(errors.New("boom\n"+forged))) }, `error="boom\n[2026`},
+		{"logger name", func(l *zap.Logger) { l.Named("p\n" + forged).Info("m") }, `p\n[2026`},
+		{"with fields", func(l *zap.Logger) { l.With(zap.String("plugin", "x\ny")).Info("m") }, `plugin="x\ny"`},
+		{"tab", func(l *zap.Logger) { l.Info("a\tb", zap.String("v", "c\td")) }, `a\tb v="c\td"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			tc.log(New(Options{Format: "text", Out: &out}))
+			s := out.String()
+			require.True(t, strings.HasSuffix(s, "\n"), "%q", s)
+			body := strings.TrimSuffix(s, "\n")
+			for _, bad := range []string{"\n", "\r", "\x1b", "\u2028", "\u0085", "\v", "\f", "\xff"} {
+				assert.NotContains(t, body, bad, "%q", s)
+			}
+			assert.Contains(t, body, tc.want)
+		})
+	}
+	// Ordinary text is untouched: backslashes, quotes in messages, non-ASCII.
+	var out bytes.Buffer
+	New(Options{Out: &out}).Info(`C:\dir "quoted" Grüße`, zap.String("path", `a\b`))
+	assert.Contains(t, out.String(), `[INFO] C:\dir "quoted" Grüße path=a\b`+"\n")
+}
+
+// TestJSONFormatEscapes: JSON lines escape control characters by
+// themselves; the value decodes back unchanged.
+func TestJSONFormatEscapes(t *testing.T) {
+	var out bytes.Buffer
+	New(Options{Format: "json", Out: &out}).Info("a\nb", zap.String("f", "c\rd"))
+	require.Equal(t, 1, strings.Count(out.String(), "\n"))
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &m))
+	assert.Equal(t, "a\nb", m["msg"])
+	assert.Equal(t, "c\rd", m["f"])
 }
