@@ -118,6 +118,7 @@ func TestExitCodesAndLines(t *testing.T) {
 	sleeping := stateDir(t, srv, func(s *state.State) { s.Phase = state.PhaseSleeping; s.Mode = "sleep"; s.PostmasterPID = 0 })
 	stopped := stateDir(t, srv, func(s *state.State) { s.SocketDir = t.TempDir(); s.PostmasterPID = deadPID(t); s.PGData = t.TempDir() })
 	stale := stateDir(t, srv, func(s *state.State) { s.PID = deadPID(t) })
+	cleanStop := stateDir(t, srv, func(s *state.State) { s.PID = deadPID(t); s.Phase = state.PhaseStopped; s.PostmasterPID = 0 })
 	noFloors := []string{"--disk-min-free-percent", "0", "--disk-min-free-mb", "0"}
 
 	tests := []struct {
@@ -139,7 +140,9 @@ func TestExitCodesAndLines(t *testing.T) {
 		{name: "server stopped: not ready", state: stopped, code: 1, line: `^FAIL readiness: no response \(socket .+\): connect: `},
 		{name: "server stopped: postmaster pid gone", args: []string{"liveness"}, state: stopped, code: 1, line: `^FAIL liveness: postmaster: pid \d+ is not running$`},
 		{name: "server stopped: no postgres process", args: []string{"process"}, state: stopped, code: 1, line: `^FAIL process: no postgres postmaster: pid \d+ is not running`},
-		{name: "stale state file", state: stale, code: 1, line: `^FAIL readiness: stale state file: entrypoint pid \d+ is not running$`},
+		{name: "stale state file", state: stale, code: 1, line: `^FAIL readiness: stale state file: entrypoint pid \d+ is not running and did not record phase stopped$`},
+		{name: "entrypoint stopped cleanly", state: cleanStop, code: 1, line: `^FAIL readiness: stopped: entrypoint pid \d+ exited after recording phase stopped at \S+$`},
+		{name: "entrypoint stopped cleanly: liveness", args: []string{"liveness"}, state: cleanStop, code: 1, line: `^FAIL liveness: stopped: entrypoint pid \d+ exited`},
 		{name: "no state file", state: t.TempDir(), code: 1, line: `^FAIL readiness: no state file `},
 		{name: "liveness", args: []string{"liveness"}, state: running, line: `^OK liveness: entrypoint pid \d+ alive, postmaster pid \d+ alive \(phase running\) `},
 		{name: "startup", args: []string{"startup"}, state: running, line: `^OK startup: started \(phase running, postmaster pid \d+ alive\) `},

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,11 +14,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pgdock/pgdock/healthcheck/internal/disk"
 	"github.com/pgdock/pgdock/healthcheck/internal/pgwire"
 	"github.com/pgdock/pgdock/healthcheck/internal/proc"
+	"github.com/pgdock/pgdock/healthcheck/internal/safefile"
 	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
@@ -30,49 +33,134 @@ type Runner struct {
 	// Prober asks plugins for their health. Nil: a plugin only has to have
 	// a live process.
 	Prober PluginProber
+
+	progress *progress // set by Run
 }
 
-// Run runs the check called name within Config.Timeout.
+// Run runs the check called name within Config.Timeout. Every step (state
+// file, socket, plugin probes, disk, /proc) runs under that one deadline: a
+// step that blocks in a system call (a hung filesystem, a peer that never
+// answers) is abandoned and the report says which step it was.
 func (r Runner) Run(ctx context.Context, name Name) Report {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, r.Config.Timeout)
 	defer cancel()
-	var rep Report
+	// The steps get a slightly earlier deadline, so that one that honours
+	// its context reports its own failure before the backstop fires.
+	inner, cancelInner := context.WithTimeout(ctx, r.Config.Timeout-min(r.Config.Timeout/10, 50*time.Millisecond))
+	defer cancelInner()
+	r.progress = new(progress)
+	rep := bounded(ctx, name, r.Config.Timeout, r.progress, func(context.Context) Report { return r.run(inner, name) })
+	rep.Duration = time.Since(start)
+	return rep
+}
+
+// bounded runs check in a goroutine and returns its report, or a failing
+// report naming the step in progress when ctx ends first (the goroutine is
+// abandoned; the process exits right after the report).
+func bounded(ctx context.Context, name Name, timeout time.Duration, p *progress, check func(context.Context) Report) Report {
+	done := make(chan Report, 1) // buffered: an abandoned check never blocks
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- Report{Check: name, Message: fmt.Sprintf("internal error: %v", v)}
+			}
+		}()
+		done <- check(ctx)
+	}()
+	select {
+	case rep := <-done:
+		return rep
+	case <-ctx.Done():
+		select {
+		case rep := <-done: // finished in the same instant: the verdict stands
+			return rep
+		default:
+		}
+		return Report{Check: name, Message: fmt.Sprintf("no verdict within %s: timed out %s", timeout, p.get())}
+	}
+}
+
+// progress records the step a check is in, for the timeout message.
+type progress struct{ step atomic.Value }
+
+func (p *progress) set(step string) {
+	if p != nil {
+		p.step.Store(step)
+	}
+}
+
+func (p *progress) get() string {
+	if p == nil {
+		return "before the first step"
+	}
+	if s, ok := p.step.Load().(string); ok {
+		return s
+	}
+	return "before the first step"
+}
+
+func (r Runner) run(ctx context.Context, name Name) Report {
 	switch name {
 	case Liveness:
-		rep = r.liveness()
+		return r.liveness()
 	case Readiness:
-		rep = r.readiness(ctx, true)
+		return r.readiness(ctx, true)
 	case PostgreSQL:
-		rep = r.readiness(ctx, false)
+		return r.readiness(ctx, false)
 	case Startup:
-		rep = r.startup()
+		return r.startup()
 	case Patroni:
 		st, err := r.loadState()
 		p := r.patroni(ctx, st, err)
-		rep = summarize(Patroni, []Result{p}, p.Message, "patroni")
+		return summarize(Patroni, []Result{p}, p.Message, "patroni")
 	case Disk:
-		st, _ := state.Read(r.Config.StateDir) // the state only names PGDATA here
+		st, _ := r.readState() // the state only names PGDATA here
 		comps := r.disk(st)
-		rep = summarize(Disk, comps, comps[0].Message, "disk")
+		return summarize(Disk, comps, comps[0].Message, "disk")
 	case Process:
-		st, _ := state.Read(r.Config.StateDir)
+		st, _ := r.readState()
 		p := r.process(st)
-		rep = summarize(Process, []Result{p}, p.Message, "process")
+		return summarize(Process, []Result{p}, p.Message, "process")
 	case Comprehensive:
-		rep = r.comprehensive(ctx)
+		return r.comprehensive(ctx)
 	default:
 		_, err := ParseName(string(name))
-		rep = Report{Check: name, Message: err.Error()}
+		return Report{Check: name, Message: err.Error()}
 	}
-	rep.Duration = time.Since(start)
-	return rep
+}
+
+// MaxStateFileSize bounds the state file: the entrypoint writes a few
+// hundred bytes; anything larger is not its file.
+const MaxStateFileSize = 1 << 20
+
+// readState reads and decodes the state file without trusting what is at its
+// path: no symlink is followed, only a regular file of at most
+// MaxStateFileSize bytes is read, and a FIFO cannot block the read.
+func (r Runner) readState() (state.State, error) {
+	r.progress.set("reading the state file " + state.Path(r.Config.StateDir))
+	var st state.State
+	path := state.Path(r.Config.StateDir)
+	data, err := safefile.Read(path, MaxStateFileSize)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return st, fmt.Errorf("%s: %w", path, state.ErrNoState)
+	case err != nil:
+		return st, fmt.Errorf("state file refused: %w", err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return state.State{}, fmt.Errorf("decode state file %s: %w", path, err)
+	}
+	if st.SchemaVersion != state.SchemaVersion {
+		return st, fmt.Errorf("state file %s has schema version %d, this program reads %d", path, st.SchemaVersion, state.SchemaVersion)
+	}
+	return st, nil
 }
 
 // loadState reads the state file and makes sure it belongs to the running
 // entrypoint.
 func (r Runner) loadState() (state.State, error) {
-	st, err := state.Read(r.Config.StateDir)
+	st, err := r.readState()
 	if errors.Is(err, state.ErrNoState) {
 		return st, fmt.Errorf("no state file %s: entrypoint not started yet, or %s differs", state.Path(r.Config.StateDir), EnvStateDir)
 	}
@@ -82,8 +170,13 @@ func (r Runner) loadState() (state.State, error) {
 	if st.PID <= 0 {
 		return st, errors.New("state file names no entrypoint pid")
 	}
+	r.progress.set("checking the entrypoint process")
 	if !proc.Alive(st.PID) {
-		return st, fmt.Errorf("stale state file: entrypoint pid %d is not running", st.PID)
+		if st.Phase == state.PhaseStopped {
+			// The entrypoint recorded the end of its lifecycle, then exited.
+			return st, fmt.Errorf("stopped: entrypoint pid %d exited after recording phase stopped at %s", st.PID, st.UpdatedAt.Format(time.RFC3339))
+		}
+		return st, fmt.Errorf("stale state file: entrypoint pid %d is not running and did not record phase stopped", st.PID)
 	}
 	// A container restart keeps the file and reuses pid 1: a file written
 	// before the process with that pid started belongs to another life.
@@ -171,6 +264,7 @@ func (r Runner) startup() Report {
 // postmaster checks that the postmaster is alive (liveness, startup).
 func (r Runner) postmaster(st state.State) Result {
 	res := Result{Check: "postmaster"}
+	r.progress.set("looking for the postmaster process")
 	pid := st.PostmasterPID
 	if pid <= 0 {
 		var err error
@@ -249,6 +343,7 @@ func (r Runner) postgresql(ctx context.Context, st state.State, stErr error) Res
 	}
 	network, address, where := r.target(st)
 	res.Details = map[string]string{"network": network, "address": address}
+	r.progress.set("pinging PostgreSQL (" + where + ")")
 	resp, err := pgwire.Ping(ctx, network, address, pgwire.Params{User: user, Database: Database, ApplicationName: ApplicationName})
 	if resp.Code != "" {
 		res.Details["sqlstate"] = resp.Code
@@ -279,6 +374,7 @@ func (r Runner) plugin(ctx context.Context, p state.Plugin) Result {
 		res.Message = "process alive (health not probed)"
 		return res
 	}
+	r.progress.set("probing plugin " + p.Name)
 	h, err := probeBounded(ctx, r.Prober, p)
 	if err != nil {
 		res.Message = "probe failed: " + err.Error()
@@ -317,6 +413,7 @@ func (r Runner) patroni(ctx context.Context, st state.State, stErr error) Result
 		res.Message = "patroni not enabled (no patroni plugin in the state file)"
 		return res
 	}
+	r.progress.set("asking Patroni's REST API " + r.Config.PatroniURL)
 	status, body, err := httpGet(ctx, r.Config.PatroniURL)
 	switch {
 	case err != nil:
@@ -398,6 +495,7 @@ func (r Runner) disk(st state.State) []Result {
 
 func (r Runner) diskAt(check, what, path string) Result {
 	res := Result{Check: check}
+	r.progress.set("checking free space on " + path)
 	free, total, err := disk.Usage(path)
 	if err != nil {
 		res.Message = err.Error()
@@ -424,6 +522,7 @@ func (r Runner) process(st state.State) Result {
 		res.Message = "sleep mode (SLEEP_MODE): no postmaster runs on purpose"
 		return res
 	}
+	r.progress.set("looking for the postmaster process")
 	var why []string
 	seen := map[int]bool{}
 	candidates := []int{st.PostmasterPID}

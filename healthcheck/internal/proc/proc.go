@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pgdock/pgdock/healthcheck/internal/safefile"
 )
 
 // Root is where procfs is mounted.
@@ -142,13 +144,27 @@ func IsPostgres(pid int) (bool, string, error) {
 // PostmasterPIDFile is the file PostgreSQL writes into its data directory.
 const PostmasterPIDFile = "postmaster.pid"
 
+// MaxPostmasterPIDFileSize bounds postmaster.pid (PostgreSQL writes a few
+// hundred bytes).
+const MaxPostmasterPIDFileSize = 64 << 10
+
+// ReadPostmasterPIDFile returns the content of <pgdata>/postmaster.pid, read
+// without following a symlink, from a regular file of bounded size only.
+func ReadPostmasterPIDFile(pgdata string) ([]byte, error) {
+	data, err := safefile.Read(filepath.Join(pgdata, PostmasterPIDFile), MaxPostmasterPIDFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("read postmaster pid: %w", err)
+	}
+	return data, nil
+}
+
 // ReadPostmasterPID returns the pid on the first line of
 // <pgdata>/postmaster.pid. The pid may be stale: check it with IsPostgres.
 func ReadPostmasterPID(pgdata string) (int, error) {
 	path := filepath.Join(pgdata, PostmasterPIDFile)
-	data, err := os.ReadFile(path)
+	data, err := ReadPostmasterPIDFile(pgdata)
 	if err != nil {
-		return 0, fmt.Errorf("read postmaster pid: %w", err)
+		return 0, err
 	}
 	first, _, _ := strings.Cut(string(data), "\n")
 	pid, err := strconv.Atoi(strings.TrimSpace(first))
