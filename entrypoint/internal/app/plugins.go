@@ -33,12 +33,14 @@ func (r *runner) startPlugins(ctx context.Context, socketDir string) (*plugins, 
 	if len(names) == 0 {
 		return nil, nil
 	}
+	r.startReaper()
 	m, err := pluginhost.Start(ctx, pluginhost.Options{
 		Dir:          r.cfg.PluginDir,
 		Env:          r.cfg.Env,
 		SocketDir:    socketDir,
 		Logger:       r.log,
 		ExtensionDir: extensionDir(r.bin.Dir),
+		Reaper:       r.reaper,
 	})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -104,7 +105,7 @@ func (s *server) bootstrap(ctx context.Context) (int, bool) {
 		os.Stderr.WriteString(cluster.TrustWarning())
 	}
 	s.writeState(phaseBootstrapping, 0)
-	if m, _ := cluster.ReadMarker(c.PGData); m != nil {
+	if m, _ := cluster.ReadMarker(c.PGData); m != nil && m.Redoable() { // the preflight refused the others
 		if err := cluster.Wipe(c.PGData, c.InitdbWaldir); err != nil {
 			s.log().Error("cannot clear the failed first boot", zap.Error(err))
 			return ExitError, false
@@ -136,7 +137,8 @@ func (s *server) bootstrap(ctx context.Context) (int, bool) {
 		User: c.User, Password: c.Password, DB: c.DB, InitdbArgs: c.InitdbArgs,
 		HostAuthMethod: c.HostAuthMethod, ExternalAccess: c.ExternalAccess,
 		Port: c.Port, ServerArgs: s.serverArgs, InitDir: c.InitDir, WorkDir: s.r.workDir(),
-		Env: envList(c.Env), Log: s.log(), Stdout: s.r.o.Stdout, Stderr: s.r.o.Stderr,
+		Env: envList(c.Env), ServerEnv: serverEnv(c.Env), Reaper: s.r.reaper,
+		Log: s.log(), Stdout: s.r.o.Stdout, Stderr: s.r.o.Stderr,
 		Configure: s.configure,
 		OnTempServer: func(ctx context.Context, cc cluster.Conn) error {
 			return s.plugins.bootstrap(ctx, pluginhost.Conn{SocketDir: cc.SocketDir, Port: cc.Port, User: cc.User, Database: "postgres", PGData: c.PGData})
@@ -168,7 +170,8 @@ func (s *server) run(ctx context.Context) int {
 	start := time.Now()
 	srv, err := postmaster.Start(postmaster.Options{
 		Postgres: s.r.bin.Postgres, PGData: c.PGData, Args: s.serverArgs,
-		Env: envList(c.Env), Stdout: s.r.o.Stdout, Stderr: s.r.o.Stderr,
+		Env: serverEnv(c.Env), Stdout: s.r.o.Stdout, Stderr: s.r.o.Stderr,
+		Reaper: s.r.reaper,
 	})
 	if err != nil {
 		s.log().Error("cannot start PostgreSQL", zap.Error(err))
@@ -280,4 +283,20 @@ func (s *server) stop(srv *postmaster.Process, first postmaster.Mode, reason str
 	}
 	s.log().Info("PostgreSQL stopped", fields...)
 	return ExitOK
+}
+
+// serverEnv is the environment of PostgreSQL and its children (backends,
+// archive_command, COPY … TO PROGRAM): the container's, without pgdock's
+// secrets (POSTGRES_PASSWORD, also when it came from a _FILE, replication
+// and plugin passwords, anything config.IsSecret names). Init scripts keep
+// them, as the official image promises.
+func serverEnv(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, kv := range envList(m) {
+		name, _, _ := strings.Cut(kv, "=")
+		if !config.IsSecret(name) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"github.com/pgdock/pgdock/entrypoint/internal/pgconf"
 	"github.com/pgdock/pgdock/entrypoint/internal/postmaster"
 	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
+	"github.com/pgdock/pgdock/entrypoint/internal/reaper"
 )
 
 // Conn tells bootstrap hooks how to reach the temporary server.
@@ -48,7 +50,12 @@ type Options struct {
 	ServerArgs     []string // the user's postgres arguments; the temporary server gets them too
 	InitDir        string   // /docker-entrypoint-initdb.d
 	WorkDir        string   // private (0700) directory: password file, temporary socket and hba
-	Env            []string // base environment of every child
+	Env            []string // base environment of init scripts (secrets included, as the official image promises)
+	// ServerEnv is the base environment of initdb, the temporary server and
+	// pgdock's own psql: Env without secrets (nil: Env).
+	ServerEnv []string
+	// Reaper starts every process (required).
+	Reaper         *reaper.Reaper
 	Log            *zap.Logger
 	Stdout, Stderr io.Writer
 	// Configure writes the managed configuration; it runs after initdb and
@@ -56,8 +63,18 @@ type Options struct {
 	Configure func() error
 	// OnTempServer runs plugin bootstrap hooks while the temporary server is up.
 	OnTempServer func(ctx context.Context, c Conn) error
-	// StopBudget bounds the temporary server's stop.
+	// StopBudget (TIMEOUT) bounds a stop: from the stop request, the running
+	// step (initdb, an init script) gets half of it before SIGKILL, the
+	// temporary server the rest.
 	StopBudget time.Duration
+}
+
+// serverEnv is the environment of PostgreSQL's own programs.
+func (o Options) serverEnv() []string {
+	if o.ServerEnv != nil {
+		return o.ServerEnv
+	}
+	return o.Env
 }
 
 // IsInitialised is the official test: PG_VERSION exists and is not empty.
@@ -83,20 +100,47 @@ func CheckFirstBootEnv(password, method string) error {
 	return nil
 }
 
-// Bootstrap initialises an empty PGDATA. On any failure the marker stays, so
-// the next start refuses (or redoes a bootstrap that had not reached user code).
+// Bootstrap initialises an empty PGDATA. The marker is written before
+// initdb starts and removed only when the first boot completed, so any
+// failure (or a SIGKILL of everything) leaves it behind: the next start then
+// redoes a bootstrap that had not reached user code, or refuses.
 func Bootstrap(ctx context.Context, o Options) (err error) {
 	start := time.Now()
+	if o.Reaper == nil {
+		return errors.New("bootstrap: no reaper")
+	}
+	// When a stop is requested, the steps share the budget from that moment.
+	var stopAt time.Time
+	stopOnce := make(chan struct{})
+	release := context.AfterFunc(ctx, func() { stopAt = time.Now(); close(stopOnce) })
+	defer release()
+	remaining := func() time.Duration {
+		select {
+		case <-stopOnce:
+			if r := o.stopBudget() - time.Since(stopAt); r > 0 {
+				return r
+			}
+			return 0
+		default:
+			return o.stopBudget()
+		}
+	}
 	if err := os.MkdirAll(o.WorkDir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", o.WorkDir, err)
 	}
-	if err := initdb(ctx, o); err != nil {
+	if err := checkEmpty(o.PGData); err != nil {
 		return err
 	}
 	marker := Marker{Step: StepInitdb, Started: start.UTC()}
 	step := func(s, detail string) error {
 		marker.Step, marker.Detail = s, detail
 		return writeMarker(o.PGData, marker)
+	}
+	if err := step(StepInitdb, ""); err != nil {
+		return err
+	}
+	if err := initdb(ctx, o); err != nil {
+		return err
 	}
 	if err := step(StepConfigure, ""); err != nil {
 		return err
@@ -118,8 +162,8 @@ func Bootstrap(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	defer func() {
-		if !srv.Exited() { // error path: do not leave the temporary server behind
-			srv.Stop(postmaster.Fast, o.stopBudget(), nil, nil)
+		if !srv.Exited() { // error or stop path: do not leave the temporary server behind
+			srv.Stop(postmaster.Fast, remaining(), nil, nil)
 		}
 	}()
 	conn := Conn{SocketDir: o.WorkDir, Port: o.Port, User: o.User, DB: o.DB}
@@ -150,6 +194,8 @@ func Bootstrap(ctx context.Context, o Options) (err error) {
 				o.Log.Warn("could not update bootstrap marker", zap.Error(err))
 			}
 		},
+		Reaper:     o.Reaper,
+		StopBudget: o.stopBudget() / 2,
 	}
 	if err := runner.Run(ctx); err != nil {
 		return err
@@ -157,7 +203,7 @@ func Bootstrap(ctx context.Context, o Options) (err error) {
 	if err := step(StepTempStop, ""); err != nil {
 		return err
 	}
-	res := srv.Stop(postmaster.Fast, o.stopBudget(), nil, nil)
+	res := srv.Stop(postmaster.Fast, remaining(), nil, nil)
 	if code := srv.ExitCode(); code != 0 || res.Escalated {
 		return fmt.Errorf("temporary server did not stop cleanly (%s, %s shutdown)", srv.Describe(), res.Final)
 	}
@@ -197,7 +243,8 @@ func childEnv(base []string, drop ...string) []string {
 }
 
 func initdb(ctx context.Context, o Options) error {
-	args := []string{"-D", o.PGData, "--username=" + o.User}
+	staging := filepath.Join(o.PGData, stagingName)
+	args := []string{"-D", staging, "--username=" + o.User}
 	if o.Password != "" {
 		pw := filepath.Join(o.WorkDir, "pwfile")
 		// initdb rejects an empty file; the trailing newline also matches the official image.
@@ -215,11 +262,8 @@ func initdb(ctx context.Context, o Options) error {
 	}
 	args = append(args, o.InitdbArgs...)
 
-	cmd := exec.CommandContext(ctx, o.Bin.Initdb, args...)
-	// On a stop request initdb gets SIGTERM, on which it removes what it created.
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 30 * time.Second
-	cmd.Env = childEnv(o.Env, "NOTIFY_SOCKET")
+	cmd := exec.Command(o.Bin.Initdb, args...)
+	cmd.Env = childEnv(o.serverEnv(), "NOTIFY_SOCKET")
 	cmd.Stdout, cmd.Stderr = o.Stdout, o.Stderr
 	if !privilege.HasPasswdEntry(os.Getuid()) {
 		extra, cleanup, err := nssWrapperEnv(o.WorkDir, o.PGData)
@@ -229,13 +273,30 @@ func initdb(ctx context.Context, o Options) error {
 		defer cleanup()
 		cmd.Env = append(cmd.Env, extra...)
 	}
-	if err := cmd.Run(); err != nil {
+	child, err := o.Reaper.Start(cmd)
+	if err != nil {
+		return fmt.Errorf("initdb: %w", err)
+	}
+	select {
+	case <-child.Done():
+	case <-ctx.Done():
+		// On SIGTERM initdb removes what it created; SIGKILL if it takes too long.
+		_ = child.Signal(syscall.SIGTERM)
+		t := time.NewTimer(o.stopBudget() / 2)
+		select {
+		case <-child.Done():
+		case <-t.C:
+			_ = child.Signal(syscall.SIGKILL)
+		}
+		t.Stop()
+	}
+	if err := child.Wait(); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("initdb interrupted: %w", ctx.Err())
 		}
 		return fmt.Errorf("initdb failed: %w", err)
 	}
-	return nil
+	return moveUp(staging, o.PGData)
 }
 
 // authFlags picks initdb's --auth-local/--auth-host unless the user chose
@@ -344,8 +405,8 @@ func startTemp(ctx context.Context, o Options) (*postmaster.Process, error) {
 		"-p", strconv.Itoa(o.Port))
 	srv, err := postmaster.Start(postmaster.Options{
 		Postgres: o.Bin.Postgres, PGData: o.PGData, Args: args,
-		Env:    childEnv(o.Env, "NOTIFY_SOCKET"),
-		Stdout: o.Stdout, Stderr: o.Stderr,
+		Env:    childEnv(o.serverEnv(), "NOTIFY_SOCKET"),
+		Stdout: o.Stdout, Stderr: o.Stderr, Reaper: o.Reaper,
 	})
 	if err != nil {
 		return nil, err
@@ -369,14 +430,24 @@ func createDB(ctx context.Context, o Options, c Conn) error {
 CREATE DATABASE :"db";
 \endif
 `
-	cmd := exec.CommandContext(ctx, o.Bin.Psql, "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "--no-password", "-q",
+	cmd := exec.Command(o.Bin.Psql, "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "--no-password", "-q",
 		"--username", c.User, "--dbname", "postgres", "--set", "db="+c.DB)
-	cmd.Env = append(childEnv(o.Env, "NOTIFY_SOCKET", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER"),
+	cmd.Env = append(childEnv(o.serverEnv(), "NOTIFY_SOCKET", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER"),
 		"PGHOST="+c.SocketDir, "PGPORT="+strconv.Itoa(c.Port), "PGAPPNAME=pgdock-entrypoint")
 	cmd.Stdin = strings.NewReader(sql)
-	out, err := cmd.CombinedOutput()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	child, err := o.Reaper.Start(cmd)
+	if err == nil {
+		select {
+		case <-child.Done():
+		case <-ctx.Done():
+			_ = child.Signal(syscall.SIGKILL)
+		}
+		err = child.Wait()
+	}
 	if err != nil {
-		return fmt.Errorf("create database %q: %w: %s", c.DB, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("create database %q: %w: %s", c.DB, err, strings.TrimSpace(out.String()))
 	}
 	return nil
 }

@@ -112,3 +112,49 @@ func TestChildEnvAndScriptEnv(t *testing.T) {
 	assert.NotContains(t, env, "NOTIFY_SOCKET")
 	assert.NotContains(t, env, "elsewhere")
 }
+
+func TestCheckEmpty(t *testing.T) {
+	d := t.TempDir()
+	assert.NoError(t, checkEmpty(d))
+	assert.NoError(t, checkEmpty(filepath.Join(d, "missing")))
+	require.NoError(t, os.WriteFile(filepath.Join(d, MarkerName), nil, 0o600))
+	require.NoError(t, os.Mkdir(filepath.Join(d, stagingName), 0o700))
+	assert.NoError(t, checkEmpty(d), "an earlier attempt's marker and staging directory do not count")
+	require.NoError(t, os.WriteFile(filepath.Join(d, "user-file"), nil, 0o600))
+	assert.ErrorContains(t, checkEmpty(d), `exists but is not empty (it contains "user-file")`)
+}
+
+func TestMoveUp(t *testing.T) {
+	pg := t.TempDir()
+	staging := filepath.Join(pg, stagingName)
+	require.NoError(t, os.MkdirAll(filepath.Join(staging, "global"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(staging, "PG_VERSION"), []byte("15\n"), 0o600))
+	require.NoError(t, os.Symlink("/elsewhere/wal", filepath.Join(staging, "pg_wal")))
+	require.NoError(t, os.Chmod(staging, 0o750)) // initdb --allow-group-access
+	require.NoError(t, moveUp(staging, pg))
+	entries, err := os.ReadDir(pg)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{"PG_VERSION", "global", "pg_wal"}, names, "the staging directory is gone")
+	target, err := os.Readlink(filepath.Join(pg, "pg_wal"))
+	require.NoError(t, err)
+	assert.Equal(t, "/elsewhere/wal", target)
+	fi, err := os.Stat(pg)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o750), fi.Mode().Perm(), "PGDATA gets the mode initdb chose")
+	assert.Error(t, moveUp(filepath.Join(pg, "nothing"), pg))
+}
+
+func TestCheckComplete(t *testing.T) {
+	d := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(d, "PG_VERSION"), []byte("15\n"), 0o600))
+	assert.ErrorContains(t, CheckComplete(d), "global/pg_control: its initdb did not finish")
+	require.NoError(t, os.MkdirAll(filepath.Join(d, "global"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(d, "global", "pg_control"), nil, 0o600))
+	assert.ErrorContains(t, CheckComplete(d), "global/pg_filenode.map")
+	require.NoError(t, os.WriteFile(filepath.Join(d, "global", "pg_filenode.map"), nil, 0o600))
+	assert.NoError(t, CheckComplete(d))
+}

@@ -23,3 +23,19 @@ func TestWriteFileAtomic(t *testing.T) {
 	assert.Len(t, entries, 1, "no temporary file left behind")
 	assert.Error(t, WriteFileAtomic(filepath.Join(d, "missing", "x"), nil, 0o600))
 }
+
+func TestLockDirIsExclusive(t *testing.T) {
+	d := t.TempDir()
+	l, err := LockDir(d)
+	require.NoError(t, err)
+	_, err = LockDir(d)
+	assert.ErrorIs(t, err, ErrLocked, "a second open file description cannot take it")
+	entries, _ := os.ReadDir(d)
+	assert.Empty(t, entries, "no lock file is created")
+	require.NoError(t, l.Release())
+	l2, err := LockDir(d)
+	require.NoError(t, err, "free again after Release")
+	require.NoError(t, l2.Release())
+	_, err = LockDir(filepath.Join(d, "missing"))
+	assert.Error(t, err)
+}

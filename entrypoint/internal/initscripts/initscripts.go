@@ -14,8 +14,11 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/reaper"
 )
 
 //go:embed helpers.sh
@@ -36,6 +39,11 @@ type Runner struct {
 	Stdout   io.Writer
 	Stderr   io.Writer
 	OnScript func(name string) // called before each file runs (bootstrap progress marker)
+	// Reaper starts every process (required).
+	Reaper *reaper.Reaper
+	// StopBudget bounds a stop: when ctx ends, the running script's process
+	// group gets SIGTERM, then SIGKILL once StopBudget has passed (default 10s).
+	StopBudget time.Duration
 }
 
 // ScriptError names the file that failed.
@@ -119,22 +127,86 @@ func (r *Runner) run(ctx context.Context, cmd *exec.Cmd, env []string, stdin io.
 	cmd.Env = env
 	cmd.Stdin = stdin
 	cmd.Stdout, cmd.Stderr = r.Stdout, r.Stderr
-	// Scripts get their own process group so that a stop request reaches
-	// everything they started.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return err
+	return r.runGroup(ctx, nil, cmd)
+}
+
+// runGroup starts cmds in one new process group (the first one leads it),
+// calls afterStart (also when a start failed), waits for all of them, and returns the first failure in order. Scripts get
+// their own group so that a stop reaches everything they started; when ctx
+// ends, the group gets SIGTERM, then SIGKILL after StopBudget. Whatever is
+// left of the group once its members exited (a background job) is killed:
+// nothing started by an init script outlives it.
+func (r *Runner) runGroup(ctx context.Context, afterStart func(), cmds ...*exec.Cmd) error {
+	if afterStart != nil {
+		defer afterStart() // on the error paths; a second call is harmless
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	if r.Reaper == nil {
+		return errors.New("init scripts: no reaper")
+	}
+	var children []*reaper.Child
+	pgid := 0
+	kill := func(sig syscall.Signal) {
+		if pgid > 0 {
+			_ = syscall.Kill(-pgid, sig)
+		}
+	}
+	defer kill(syscall.SIGKILL)
+	for _, cmd := range cmds {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: pgid}
+		c, err := r.Reaper.Start(cmd)
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Base(cmd.Path), err)
+		}
+		if pgid == 0 {
+			pgid = c.Pid()
+		}
+		children = append(children, c)
+	}
+	if afterStart != nil {
+		afterStart()
+	}
+	all := make(chan struct{})
+	go func() {
+		for _, c := range children {
+			<-c.Done()
+		}
+		close(all)
+	}()
 	select {
-	case err := <-done:
-		return err
+	case <-all:
 	case <-ctx.Done():
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		err := <-done
-		return fmt.Errorf("interrupted (%w): %v", ctx.Err(), err)
+		kill(syscall.SIGTERM)
+		t := time.NewTimer(r.stopBudget())
+		select {
+		case <-all:
+		case <-t.C:
+			r.Log.Warn("init script ignored SIGTERM; killing its process group", zap.Int("pgid", pgid))
+			kill(syscall.SIGKILL)
+			<-all
+		}
+		t.Stop()
 	}
+	kill(syscall.SIGKILL)
+	var first error
+	for i, c := range children {
+		if err := c.Wait(); err != nil && first == nil {
+			first = err
+			if i > 0 || len(children) > 1 {
+				first = fmt.Errorf("%s: %w", filepath.Base(cmds[i].Path), err)
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted (%w): %v", ctx.Err(), first)
+	}
+	return first
+}
+
+func (r *Runner) stopBudget() time.Duration {
+	if r.StopBudget > 0 {
+		return r.StopBudget
+	}
+	return 10 * time.Second
 }
 
 func (r *Runner) psqlCmd(file string) *exec.Cmd {
@@ -166,24 +238,25 @@ func (r *Runner) compressed(ctx context.Context, env []string, path string) erro
 	if strings.HasSuffix(path, ".zst") {
 		tool = []string{"zstd", "-dc", "-q", path}
 	}
-	dec := exec.Command(tool[0], tool[1:]...)
-	dec.Stderr = r.Stderr
-	out, err := dec.StdoutPipe()
+	bin, err := exec.LookPath(tool[0])
+	if err != nil {
+		return fmt.Errorf("%s: %w (is it installed?)", tool[0], err)
+	}
+	// The decompressor and psql form one pipeline in one process group;
+	// each one's exit status is its own.
+	pr, pw, err := os.Pipe()
 	if err != nil {
 		return err
 	}
-	if err := dec.Start(); err != nil {
-		return fmt.Errorf("%s: %w (is it installed?)", tool[0], err)
-	}
-	perr := r.psql(ctx, env, "", out)
-	derr := dec.Wait()
-	if perr != nil {
-		return perr
-	}
-	if derr != nil {
-		return fmt.Errorf("%s: %w", tool[0], derr)
-	}
-	return nil
+	dec := exec.Command(bin, tool[1:]...)
+	dec.Env = env
+	dec.Stdout, dec.Stderr = pw, r.Stderr
+	psql := r.psqlCmd("")
+	psql.Env = env
+	psql.Stdin = pr
+	psql.Stdout, psql.Stderr = r.Stdout, r.Stderr
+	// The parent's pipe ends are closed once both started, so EOF reaches psql.
+	return r.runGroup(ctx, func() { pr.Close(); pw.Close() }, dec, psql)
 }
 
 // source runs a non-executable script in bash after the helper library, with

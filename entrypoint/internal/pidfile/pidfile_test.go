@@ -2,7 +2,9 @@ package pidfile
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -46,4 +48,38 @@ func TestRead(t *testing.T) {
 	i, err := Read(d)
 	require.NoError(t, err)
 	assert.Equal(t, 7, i.PID)
+}
+
+func TestLivePostmaster(t *testing.T) {
+	d := t.TempDir()
+	assert.Zero(t, LivePostmaster(d), "no postmaster.pid")
+
+	// A live process whose working directory is PGDATA stands in for a postmaster.
+	cmd := exec.Command("/bin/sh", "-c", "read x")
+	cmd.Dir = d
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() { stdin.Close(); _ = cmd.Wait() }()
+	pid := cmd.Process.Pid
+	write := func(pid int) {
+		require.NoError(t, os.WriteFile(filepath.Join(d, "postmaster.pid"), []byte(strconv.Itoa(pid)+"\n"+d+"\n"), 0o600))
+	}
+	write(pid)
+	assert.Equal(t, pid, LivePostmaster(d))
+
+	link := filepath.Join(t.TempDir(), "link")
+	require.NoError(t, os.Symlink(d, link))
+	assert.Equal(t, pid, LivePostmaster(link), "PGDATA through a symlink")
+
+	write(os.Getppid()) // alive, but its working directory is elsewhere: a reused pid
+	assert.Zero(t, LivePostmaster(d))
+
+	write(os.Getpid())
+	assert.Zero(t, LivePostmaster(d), "ourselves")
+
+	dead := exec.Command("/bin/true")
+	require.NoError(t, dead.Run())
+	write(dead.Process.Pid)
+	assert.Zero(t, LivePostmaster(d), "a dead pid")
 }

@@ -172,6 +172,7 @@ func (m *Manager) start(ctx context.Context, name string) (*instance, error) {
 			// cmd carries go-plugin's handshake variables only (SkipHostEnv).
 			env := append(startEnv(name, m.opts.LogLevel, m.opts.Env), cmd.Env...)
 			inst.proc = newProcess(binary, env, m.exited(inst))
+			inst.proc.reaper = m.opts.Reaper
 			return inst.proc, nil
 		},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},

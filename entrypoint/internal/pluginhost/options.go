@@ -7,6 +7,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/reaper"
 )
 
 // Defaults for Options.
@@ -86,6 +88,11 @@ type Options struct {
 	// LogLevel is passed to plugins (PGDOCK_PLUGIN_LOG_LEVEL); empty means
 	// derived from Logger.
 	LogLevel string
+	// Reaper starts the plugin processes and collects their exit statuses:
+	// the entrypoint's one reaper, which owns every wait of the process. Nil
+	// (only for programs that run no reaper, such as tests) waits for each
+	// plugin directly.
+	Reaper *reaper.Reaper
 }
 
 func (o Options) withDefaults() Options {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/hashicorp/go-plugin/runner"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/reaper"
 )
 
 // process is the go-plugin runner for one plugin binary. Unlike go-plugin's
@@ -23,14 +25,14 @@ import (
 type process struct {
 	cmd    *exec.Cmd
 	onExit func(*process) // called once, after the group was swept
+	reaper *reaper.Reaper // starts the plugin and collects its status (nil: waited for directly)
 
 	stdout, stderr *eofReader
 
-	mu    sync.Mutex
-	pid   int
-	state *os.ProcessState
-	err   error // from Wait, when it failed
-	done  chan struct{}
+	mu     sync.Mutex
+	pid    int
+	status *syscall.WaitStatus // set once reaped
+	done   chan struct{}
 }
 
 var _ runner.Runner = (*process)(nil)
@@ -70,7 +72,13 @@ func (p *process) Start(context.Context) error {
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		err := p.cmd.Start()
+		var child *reaper.Child
+		var err error
+		if p.reaper != nil {
+			child, err = p.reaper.Start(p.cmd) // forks on this locked thread
+		} else {
+			err = p.cmd.Start()
+		}
 		outW.Close()
 		errW.Close()
 		if err != nil {
@@ -81,14 +89,25 @@ func (p *process) Start(context.Context) error {
 			return
 		}
 		p.mu.Lock()
-		p.pid = p.cmd.Process.Pid
+		if child != nil {
+			p.pid = child.Pid()
+		} else {
+			p.pid = p.cmd.Process.Pid
+		}
 		p.mu.Unlock()
 		started <- nil
 
-		state, werr := p.cmd.Process.Wait()
+		var status syscall.WaitStatus
+		if child != nil {
+			status = child.Status() // the reaper hands over the exit status
+		} else if st, werr := p.cmd.Process.Wait(); werr == nil {
+			status, _ = st.Sys().(syscall.WaitStatus)
+		} else {
+			status = syscall.WaitStatus(0x7f00) // exit status 127: unknown
+		}
 		p.killGroup()
 		p.mu.Lock()
-		p.state, p.err = state, werr
+		p.status = &status
 		p.mu.Unlock()
 		close(p.done)
 		if p.onExit != nil {
@@ -141,11 +160,8 @@ func (p *process) Done() <-chan struct{} { return p.done }
 func (p *process) exitError() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.err != nil {
-		return p.err
-	}
-	if p.state != nil && !p.state.Success() {
-		return &exec.ExitError{ProcessState: p.state}
+	if p.status != nil && !(p.status.Exited() && p.status.ExitStatus() == 0) {
+		return &reaper.ExitError{Status: *p.status}
 	}
 	return nil
 }
@@ -155,13 +171,13 @@ func (p *process) exitError() error {
 func (p *process) exitCode() (int, string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.state == nil {
+	if p.status == nil {
 		return -1, ""
 	}
-	if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return -1, ws.Signal().String()
+	if p.status.Signaled() {
+		return -1, p.status.Signal().String()
 	}
-	return p.state.ExitCode(), ""
+	return p.status.ExitStatus(), ""
 }
 
 func (p *process) Diagnose(context.Context) string {

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"syscall"
 	"time"
 
 	"github.com/pgdock/pgdock/entrypoint/internal/pidfile"
+	"github.com/pgdock/pgdock/entrypoint/internal/reaper"
 )
 
 // Options describe the server process to start.
@@ -24,14 +24,14 @@ type Options struct {
 	// Credential runs the child as another user (tests running as root);
 	// the entrypoint itself has already dropped privileges and leaves it nil.
 	Credential *syscall.Credential
+	// Reaper starts the process and collects its exit status (required).
+	Reaper *reaper.Reaper
 }
 
 // Process is a running postmaster.
 type Process struct {
-	cmd    *exec.Cmd
+	child  *reaper.Child
 	pgdata string
-	done   chan struct{}
-	state  *os.ProcessState
 }
 
 // Start launches postgres -D <pgdata> <args...> in its own process group.
@@ -41,73 +41,43 @@ func Start(o Options) (*Process, error) {
 	cmd.Env = o.Env
 	cmd.Stdout, cmd.Stderr = o.Stdout, o.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: o.Credential}
-	if err := cmd.Start(); err != nil {
+	if o.Reaper == nil {
+		return nil, errors.New("start postgres: no reaper")
+	}
+	child, err := o.Reaper.Start(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	p := &Process{cmd: cmd, pgdata: o.PGData, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait() // the status is read from ProcessState
-		p.state = cmd.ProcessState
-		close(p.done)
-	}()
-	return p, nil
+	return &Process{child: child, pgdata: o.PGData}, nil
+}
+
+// Adopt wraps a child started through the reaper (in its own process
+// group) as a Process, so that the stop ladder applies to it.
+func Adopt(child *reaper.Child, pgdata string) *Process {
+	return &Process{child: child, pgdata: pgdata}
 }
 
 // PID of the postmaster.
-func (p *Process) PID() int { return p.cmd.Process.Pid }
+func (p *Process) PID() int { return p.child.Pid() }
 
 // Done is closed when the postmaster has exited and been reaped.
-func (p *Process) Done() <-chan struct{} { return p.done }
+func (p *Process) Done() <-chan struct{} { return p.child.Done() }
 
 // Exited reports whether the process has exited.
-func (p *Process) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *Process) Exited() bool { return p.child.Exited() }
 
 // ExitCode is the shell-style status after Done: the exit code, or 128+signal.
-func (p *Process) ExitCode() int {
-	<-p.done
-	return ExitCodeOf(p.state)
-}
-
-// ExitCodeOf converts a process state to a shell-style exit code.
-func ExitCodeOf(st *os.ProcessState) int {
-	if st == nil {
-		return 1
-	}
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return st.ExitCode()
-}
+func (p *Process) ExitCode() int { return reaper.Code(p.child.Status()) }
 
 // Describe says how the process ended, for logs.
-func (p *Process) Describe() string {
-	<-p.done
-	if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return fmt.Sprintf("killed by signal %s", ws.Signal())
-	}
-	return fmt.Sprintf("exit code %d", p.state.ExitCode())
-}
+func (p *Process) Describe() string { return reaper.Describe(p.child.Status()) }
 
 // Signal sends sig to the postmaster only.
-func (p *Process) Signal(sig syscall.Signal) error {
-	if p.Exited() {
-		return nil
-	}
-	return p.cmd.Process.Signal(sig)
-}
+func (p *Process) Signal(sig syscall.Signal) error { return p.child.Signal(sig) }
 
 // KillGroup sends sig to the postmaster's whole process group (its backends
 // and auxiliary processes), also after the postmaster itself is gone.
-func (p *Process) KillGroup(sig syscall.Signal) {
-	_ = syscall.Kill(-p.PID(), sig)
-}
+func (p *Process) KillGroup(sig syscall.Signal) { p.child.KillGroup(sig) }
 
 // ErrExited is returned by WaitReady when the server exits before it is ready.
 var ErrExited = errors.New("postgres exited before it was ready")
@@ -127,7 +97,7 @@ func (p *Process) WaitReady(ctx context.Context) error {
 		}
 		t := time.NewTimer(interval)
 		select {
-		case <-p.done:
+		case <-p.Done():
 			t.Stop()
 			return fmt.Errorf("%w (%s)", ErrExited, p.Describe())
 		case <-ctx.Done():

@@ -5,14 +5,18 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pgdock/pgdock/entrypoint/internal/pidfile"
+	"github.com/pgdock/pgdock/entrypoint/internal/reaper"
 	"github.com/pgdock/pgdock/entrypoint/internal/testpg"
 )
 
@@ -24,16 +28,31 @@ type syncBuf struct {
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func startServer(t *testing.T, extra ...string) (*Process, *syncBuf) {
+// newReaper runs a reaper for the test (after any helper that runs
+// commands on its own, such as testpg's initdb, has finished).
+func newReaper(t *testing.T) *reaper.Reaper {
+	r, stop := reaper.Background(nil)
+	t.Cleanup(stop)
+	return r
+}
+
+type server struct {
+	*Process
+	sock string
+	port int
+}
+
+func startServer(t *testing.T, extra ...string) (server, *syncBuf) {
 	env := testpg.Setup(t)
 	pgdata := env.Initdb(t)
 	sock := env.Dir(t, "sock")
+	port := testpg.FreePort(t)
 	var out syncBuf
-	args := append([]string{"-c", "listen_addresses=", "-k", sock, "-p", strconv.Itoa(testpg.FreePort(t))}, extra...)
-	p, err := Start(Options{Postgres: env.Bin.Postgres, PGData: pgdata, Args: args, Env: os.Environ(), Stdout: &out, Stderr: &out, Credential: env.Credential})
+	args := append([]string{"-c", "listen_addresses=", "-k", sock, "-p", strconv.Itoa(port)}, extra...)
+	p, err := Start(Options{Postgres: env.Bin.Postgres, PGData: pgdata, Args: args, Env: os.Environ(), Stdout: &out, Stderr: &out, Credential: env.Credential, Reaper: newReaper(t)})
 	require.NoError(t, err)
 	t.Cleanup(func() { p.KillGroup(syscall.SIGKILL); <-p.Done() })
-	return p, &out
+	return server{Process: p, sock: sock, port: port}, &out
 }
 
 func TestStartReadyStopFast(t *testing.T) {
@@ -58,28 +77,42 @@ func TestWaitReadyReportsEarlyExit(t *testing.T) {
 	assert.NotEqual(t, 0, p.ExitCode())
 }
 
+// A smart shutdown waits for open sessions; a second stop request moves the
+// ladder up one rung at once (fast), long before the budget would.
 func TestEscalationOnSecondRequest(t *testing.T) {
-	p, _ := startServer(t)
+	p, out := startServer(t)
 	require.NoError(t, p.WaitReady(context.Background()))
-	// A smart shutdown waits for sessions; hold one open with a psql that never ends
-	// is not needed: ask for escalation right away instead.
+	cfg, err := pgx.ParseConfig("")
+	require.NoError(t, err)
+	cfg.Host, cfg.Port, cfg.User, cfg.Database = p.sock, uint16(p.port), "postgres", "postgres"
+	conn, err := pgx.ConnectConfig(context.Background(), cfg)
+	require.NoError(t, err, "a session that keeps the smart shutdown waiting")
+	defer conn.Close(context.Background())
+
 	esc := make(chan struct{}, 1)
-	esc <- struct{}{}
 	var steps []Mode
-	res := p.Stop(Smart, time.Minute, esc, func(m Mode) { steps = append(steps, m) })
-	require.GreaterOrEqual(t, len(steps), 1)
-	assert.Equal(t, Smart, steps[0])
-	assert.Less(t, res.Took, 30*time.Second)
+	res := p.Stop(Smart, time.Hour, esc, func(m Mode) {
+		steps = append(steps, m)
+		if m == Smart {
+			// The second request arrives once smart shutdown is under way,
+			// which the open session holds up.
+			go func() {
+				require.Eventually(t, func() bool { return strings.Contains(out.String(), "received smart shutdown request") }, 30*time.Second, 5*time.Millisecond)
+				esc <- struct{}{}
+			}()
+		}
+	})
+	assert.Equal(t, []Mode{Smart, Fast}, steps, "exactly one rung up per request")
+	assert.Equal(t, Fast, res.Final)
+	assert.True(t, res.Escalated)
+	assert.Less(t, res.Took, time.Minute, "the hour-long budget was not waited for")
+	assert.Equal(t, 0, p.ExitCode(), "a fast shutdown is clean")
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "received fast shutdown request") }, 10*time.Second, 5*time.Millisecond)
 }
 
 func TestLadderReachesKill(t *testing.T) {
 	// A process that ignores every catchable signal stands in for a hung server.
-	cmd := []string{"-c", "trap '' TERM INT QUIT; while :; do sleep 0.05; done"}
-	hung := &Process{pgdata: "/nonexistent", done: make(chan struct{})}
-	c := execShell(t, cmd)
-	hung.cmd = c
-	go func() { _ = c.Wait(); hung.state = c.ProcessState; close(hung.done) }()
-	time.Sleep(100 * time.Millisecond) // let the trap be installed
+	hung := startShell(t, newReaper(t), "trap '' TERM INT QUIT; echo trapped; while :; do sleep 0.05; done")
 	var steps []Mode
 	res := hung.Stop(Fast, 400*time.Millisecond, nil, func(m Mode) { steps = append(steps, m) })
 	assert.Equal(t, []Mode{Fast, Immediate, Kill}, steps)
@@ -112,16 +145,33 @@ $2
 *
   1 0
 starting" > "$2/postmaster.pid"
-sleep 2.5
+while [ ! -e "$2/recovered" ]; do sleep 0.01; done
 sed -i 's/^starting$/ready   /' "$2/postmaster.pid"
 sleep 30`
 	fake := dir + "/fake-postgres"
 	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n"+script+"\n"), 0o755))
-	p, err := Start(Options{Postgres: fake, PGData: dir, Env: os.Environ()})
+	p, err := Start(Options{Postgres: fake, PGData: dir, Env: os.Environ(), Reaper: newReaper(t)})
 	require.NoError(t, err)
 	t.Cleanup(func() { p.KillGroup(syscall.SIGKILL); <-p.Done() })
-	start := time.Now()
-	require.NoError(t, p.WaitReady(context.Background()))
-	assert.GreaterOrEqual(t, time.Since(start), 2*time.Second, "no premature readiness")
+	ready := make(chan error, 1)
+	go func() { ready <- p.WaitReady(context.Background()) }()
+	// While the status says "starting", WaitReady keeps waiting, well past
+	// the first phase of fast polling.
+	require.Eventually(t, func() bool {
+		i, err := pidfile.Read(dir)
+		return err == nil && i.Status == pidfile.StatusStarting
+	}, 10*time.Second, 5*time.Millisecond)
+	select {
+	case err := <-ready:
+		t.Fatalf("ready while the status still says starting: %v", err)
+	case <-time.After(3 * time.Second): // a window to observe that nothing happens
+	}
+	require.NoError(t, os.WriteFile(dir+"/recovered", nil, 0o600))
+	select {
+	case err := <-ready:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("not ready after the status changed")
+	}
 	assert.False(t, p.Exited())
 }

@@ -81,7 +81,7 @@ func (p *Process) Stop(first Mode, budget time.Duration, escalate <-chan struct{
 	send(mode)
 	for {
 		if mode == Kill {
-			<-p.done
+			<-p.Done()
 			break
 		}
 		next := mode + 1
@@ -91,7 +91,7 @@ func (p *Process) Stop(first Mode, budget time.Duration, escalate <-chan struct{
 		}
 		t := time.NewTimer(wait)
 		select {
-		case <-p.done:
+		case <-p.Done():
 			t.Stop()
 			res := StopResult{Final: mode, Took: time.Since(start), Escalated: mode != first}
 			if mode >= Immediate {

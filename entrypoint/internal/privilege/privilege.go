@@ -67,14 +67,63 @@ func EnsureDir(dir string, mode fs.FileMode, strict bool) error {
 	return nil
 }
 
+// MakeDir creates dir with mode (setgid and sticky bits included, whatever
+// the umask) when it does not exist, its missing parents with 0755, and
+// reports whether it did. An existing directory (or a symlink to one) is
+// left exactly as it is.
+func MakeDir(dir string, mode fs.FileMode) (created bool, err error) {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return false, fmt.Errorf("%s exists and is not a directory", dir)
+		}
+		return false, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return false, fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	if err := os.Mkdir(dir, mode.Perm()); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil // made by someone else meanwhile
+		}
+		return false, fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	// syscall.Chmod keeps the setgid and sticky bits that os.Chmod takes
+	// from mode's Go flags only.
+	if err := syscall.Chmod(dir, uint32(mode.Perm())|unixBits(mode)); err != nil {
+		return true, fmt.Errorf("set mode %o on %s: %w", mode, dir, err)
+	}
+	return true, nil
+}
+
+// unixBits turns a literal 0o3775-style mode's high bits into chmod's.
+func unixBits(mode fs.FileMode) uint32 {
+	return uint32(mode) & 0o7000
+}
+
+// ChownDirs gives each directory (not its content) to uid:gid. It is meant
+// for directories MakeDir created.
+func ChownDirs(uid, gid int, dirs ...string) error {
+	for _, d := range dirs {
+		if err := os.Chown(d, uid, gid); err != nil {
+			return fmt.Errorf("chown %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
 // FixOwnership walks each root and chowns to uid every entry not owned by it
 // (owner only, like the official image's `find ! -user postgres -exec chown`).
-// It returns how many entries it changed. Symlinks are changed, not followed.
+// It returns how many entries it changed. A root that is a symlink is
+// followed (as `find "$PGDATA/"` does); symlinks below it are changed, not
+// followed.
 func FixOwnership(uid, gid int, roots ...string) (int, error) {
 	changed := 0
 	for _, root := range roots {
 		if root == "" {
 			continue
+		}
+		if real, err := filepath.EvalSymlinks(root); err == nil {
+			root = real
 		}
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {

@@ -54,3 +54,51 @@ func TestLookup(t *testing.T) {
 	assert.True(t, HasPasswdEntry(0))
 	assert.False(t, HasPasswdEntry(987654))
 }
+
+// An existing directory, such as a shared sticky /tmp used as the socket
+// directory, is left exactly as it is; a new one gets the full mode.
+func TestMakeDirLeavesExistingDirectoriesAlone(t *testing.T) {
+	base := t.TempDir()
+	shared := filepath.Join(base, "tmp")
+	require.NoError(t, os.Mkdir(shared, 0o700))
+	require.NoError(t, syscall.Chmod(shared, 0o1777))
+	made, err := MakeDir(shared, 0o3775)
+	require.NoError(t, err)
+	assert.False(t, made)
+	fi, err := os.Stat(shared)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(0o1777), uint32(fi.Sys().(*syscall.Stat_t).Mode)&0o7777, "mode unchanged")
+
+	fresh := filepath.Join(base, "a", "sock")
+	made, err = MakeDir(fresh, 0o3775)
+	require.NoError(t, err)
+	assert.True(t, made)
+	fi, err = os.Stat(fresh)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(0o3775), uint32(fi.Sys().(*syscall.Stat_t).Mode)&0o7777, "setgid and sticky bits despite the umask")
+
+	require.NoError(t, os.WriteFile(filepath.Join(base, "file"), nil, 0o600))
+	_, err = MakeDir(filepath.Join(base, "file"), 0o700)
+	assert.ErrorContains(t, err, "not a directory")
+}
+
+// A symlinked root (PGDATA as a link) is followed, as `find "$PGDATA/"` is.
+func TestFixOwnershipFollowsASymlinkedRoot(t *testing.T) {
+	prereq.NeedRoot(t, "chown")
+	target := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(target, "f"), nil, 0o600))
+	link := filepath.Join(t.TempDir(), "pgdata")
+	require.NoError(t, os.Symlink(target, link))
+	const uid, gid = 4321, 4321
+	n, err := FixOwnership(uid, gid, link)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "the target directory and its file")
+	for _, p := range []string{target, filepath.Join(target, "f")} {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		assert.EqualValues(t, uid, fi.Sys().(*syscall.Stat_t).Uid, p)
+	}
+	li, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, li.Sys().(*syscall.Stat_t).Uid, "the link itself is not what matters")
+}
