@@ -2,20 +2,19 @@ package app
 
 import (
 	"context"
-
 	"fmt"
-	"go.uber.org/zap"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 
+	"go.uber.org/zap"
+
 	"github.com/pgdock/pgdock/entrypoint/internal/cluster"
 	"github.com/pgdock/pgdock/entrypoint/internal/config"
 	"github.com/pgdock/pgdock/entrypoint/internal/pgbin"
 	"github.com/pgdock/pgdock/entrypoint/internal/pluginhost"
-	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
 	"github.com/pgdock/pgdock/entrypoint/internal/render"
 )
 
@@ -42,6 +41,7 @@ func Init(o Options, serverArgs []string, enforce bool) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	defer r.cleanupSocketHome()
 	tls, err := r.prepare()
 	if err != nil {
 		r.log.Error(err.Error())
@@ -63,24 +63,22 @@ func Init(o Options, serverArgs []string, enforce bool) int {
 	return ExitOK
 }
 
-// Validate checks the environment (and that PostgreSQL can be found) and
-// prints every problem; it changes nothing.
+// Validate runs exactly the checks of a real start that come before it
+// changes anything (the shared preflight: the environment, PostgreSQL and
+// its acceptance of the settings, TLS files, the first-boot password, the
+// bootstrap marker, the init script directory) and then the plugins'
+// (found, verified against SHA256SUMS, their own validation). It prints
+// every problem and changes nothing; exit 1 wherever a start would refuse.
 func Validate(o Options) int {
 	r, code := newRunner(o)
 	if r == nil {
 		return code
 	}
-	problems := 0
-	if _, err := pgbin.Find(); err != nil {
-		r.log.Error(err.Error())
-		problems++
-	}
-	for _, err := range missingTLSFiles(r.cfg) {
-		r.log.Error(err.Error())
-		problems++
-	}
-	if problems > 0 {
+	if _, ok := r.check(); !ok {
 		return ExitError
+	}
+	if code := r.validatePlugins(context.Background()); code != ExitOK {
+		return code
 	}
 	fmt.Fprintln(o.Stdout, "configuration is valid")
 	return ExitOK
@@ -97,15 +95,9 @@ func Render(o Options) int {
 	}
 	// Plugins contribute settings, rules and preload libraries; they run as
 	// the server's user, never as root.
-	if os.Getuid() == 0 {
-		id, err := privilege.Lookup(r.o.ServerUser)
-		if err == nil {
-			err = privilege.Drop(id)
-		}
-		if err != nil {
-			r.log.Error("cannot step down to the server user to ask the plugins", zap.Error(err))
-			return ExitError
-		}
+	if err := r.dropForPlugins(); err != nil {
+		r.log.Error("cannot step down to the server user to ask the plugins", zap.Error(err))
+		return ExitError
 	}
 	sockDir, err := os.MkdirTemp("", "pgdock-render-")
 	if err != nil {

@@ -1,0 +1,140 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/config"
+	"github.com/pgdock/pgdock/entrypoint/internal/gucheck"
+	"github.com/pgdock/pgdock/entrypoint/internal/pgconf"
+	"github.com/pgdock/pgdock/entrypoint/internal/pluginhost"
+	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
+	"github.com/pgdock/pgdock/entrypoint/internal/render"
+)
+
+// checkSettings asks the installed PostgreSQL whether it accepts the
+// POSTGRESQL_* settings (names, types, units, ranges, enum values), so a
+// typo is refused, naming its variable, before anything is written. It is
+// part of the preflight of every start and of `config validate`. It is
+// skipped when every setting is already, unchanged, in PGDATA's pgdock.conf
+// (a restart with the same environment: the server accepted them then).
+func (r *runner) checkSettings(ctx context.Context) error {
+	var params []gucheck.Param
+	source := map[string]config.Setting{}
+	for _, s := range r.cfg.Settings {
+		if s.Default {
+			continue // pgdock's own default, known to be valid
+		}
+		params = append(params, gucheck.Param{Name: s.Name, Value: s.Value})
+		source[strings.ToLower(s.Name)] = s
+	}
+	if len(params) == 0 || r.settingsUnchanged() {
+		return nil
+	}
+	probs, err := gucheck.New(r.bin.Postgres).Check(ctx, params)
+	if err != nil {
+		return err
+	}
+	if len(probs) == 0 {
+		return nil
+	}
+	ve := &config.ValidationError{}
+	for _, p := range probs {
+		s, ok := source[strings.ToLower(p.Name)]
+		if !ok {
+			ve.Problems = append(ve.Problems, config.Problem{Var: "POSTGRESQL_*", Message: "PostgreSQL refuses the settings: " + p.Message})
+			continue
+		}
+		ve.Problems = append(ve.Problems, config.Problem{Var: s.Source, Value: s.Value, Message: fmt.Sprintf("PostgreSQL refuses %s: %s", s.Name, p.Message)})
+	}
+	return ve
+}
+
+// settingsUnchanged reports whether PGDATA's pgdock.conf already holds
+// every non-default setting exactly as it would be written now.
+func (r *runner) settingsUnchanged() bool {
+	conf, err := os.ReadFile(filepath.Join(r.cfg.PGData, render.ConfName))
+	if err != nil {
+		return false
+	}
+	for _, s := range r.cfg.Settings {
+		if s.Default {
+			continue
+		}
+		line, err := pgconf.FormatLine(s.Name, s.Value)
+		if err != nil || !bytes.Contains(conf, []byte("\n"+line+"\t# "+s.Source+"\n")) {
+			return false
+		}
+	}
+	return true
+}
+
+// logProblems logs a preflight error: a *config.ValidationError one problem
+// per line, anything else as one line. The missing password keeps the
+// official text on stderr.
+func (r *runner) logProblems(err error) {
+	var ve *config.ValidationError
+	if errors.As(err, &ve) {
+		r.log.Error(fmt.Sprintf("invalid configuration: %d problem(s); nothing was changed", len(ve.Problems)))
+		for _, p := range ve.Problems {
+			r.log.Error(p.String())
+		}
+		return
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			r.log.Error(line)
+		}
+	}
+}
+
+// validatePlugins is the plugin half of `config validate`: the enabled
+// plugins are found, verified against SHA256SUMS, started as the server's
+// user (as a real start does) and asked to validate, then stopped.
+func (r *runner) validatePlugins(ctx context.Context) int {
+	names, err := pluginhost.Enabled(r.cfg.PluginDir, r.cfg.Env)
+	if err != nil {
+		r.logProblems(err)
+		return ExitError
+	}
+	if len(names) == 0 {
+		return ExitOK
+	}
+	if err := r.dropForPlugins(); err != nil {
+		r.log.Error("cannot step down to the server user to ask the plugins", zap.Error(err))
+		return ExitError
+	}
+	sockDir, err := os.MkdirTemp("", "pgdock-validate-")
+	if err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
+	defer os.RemoveAll(sockDir)
+	pl, err := r.startPlugins(ctx, sockDir)
+	if err != nil {
+		r.logProblems(err)
+		return ExitError
+	}
+	pl.stop()
+	return ExitOK
+}
+
+// dropForPlugins steps down to the server's user when running as root:
+// plugins never run as root.
+func (r *runner) dropForPlugins() error {
+	if os.Getuid() != 0 {
+		return nil
+	}
+	id, err := privilege.Lookup(r.o.ServerUser)
+	if err != nil {
+		return err
+	}
+	return privilege.Drop(id)
+}
