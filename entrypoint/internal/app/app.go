@@ -19,11 +19,14 @@ import (
 	"github.com/pgdock/pgdock/entrypoint/internal/args"
 	"github.com/pgdock/pgdock/entrypoint/internal/cluster"
 	"github.com/pgdock/pgdock/entrypoint/internal/config"
+	"github.com/pgdock/pgdock/entrypoint/internal/fsutil"
 	"github.com/pgdock/pgdock/entrypoint/internal/initscripts"
 	"github.com/pgdock/pgdock/entrypoint/internal/logging"
 	"github.com/pgdock/pgdock/entrypoint/internal/pgbin"
+	"github.com/pgdock/pgdock/entrypoint/internal/pidfile"
 	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
 	"github.com/pgdock/pgdock/entrypoint/internal/reaper"
+	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
 // Exit codes. A postgres that exits on its own passes its own code through
@@ -102,8 +105,25 @@ type runner struct {
 	cfg config.Config
 	log *zap.Logger
 	bin pgbin.Bin
+	// reaper starts every child and owns every wait (startReaper).
+	reaper *reaper.Reaper
+	// locks on PGDATA and the state directory, held for the process's life.
+	locks []*fsutil.Lock
 	// sockHome is the directory of pgdock's own sockets (socketHome).
 	sockHome string
+}
+
+// startReaper starts the one reaper of the process. As PID 1, or as a child
+// subreaper outside a container, it also reaps orphans. It starts after the
+// preflight, which runs before any child of ours exists.
+func (r *runner) startReaper() {
+	if r.reaper != nil {
+		return
+	}
+	if !reaper.Needed() {
+		_ = reaper.BecomeSubreaper()
+	}
+	r.reaper, _ = reaper.Background(r.log) // runs until the process exits
 }
 
 // newRunner loads and validates the configuration. On failure it prints every
@@ -129,6 +149,11 @@ func newRunner(o Options) (*runner, int) {
 	if o.ServerUser == "" {
 		o.ServerUser = "postgres"
 	}
+	if strings.TrimSpace(o.Env["PGDOCK_STATE_DIR"]) == "" {
+		// The same rule the healthcheck follows: /run/pgdock when this uid
+		// can use it, else a directory of its own (docker run --user).
+		cfg.StateDir = state.ResolveDir("", os.Getuid())
+	}
 	return &runner{o: o, cfg: cfg, log: logging.New(logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat, Out: o.Stderr})}, ExitOK
 }
 
@@ -152,18 +177,17 @@ func (r *runner) serve(serverArgs []string) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// As PID 1 (or a subreaper outside a container) reap orphans, also in
-	// sleep mode, where operators' docker exec sessions leave them behind.
-	if reaper.Needed() || reaper.BecomeSubreaper() == nil {
-		go reaper.New(r.log, 0).Run(ctx)
-	}
 	if r.cfg.SleepMode {
+		// Reap orphans also in sleep mode, where operators' docker exec
+		// sessions leave them behind.
+		r.startReaper()
 		return r.sleep(sigs)
 	}
 	firstBoot, ok := r.check()
 	if !ok {
 		return ExitError
 	}
+	r.startReaper()
 	defer r.cleanupSocketHome()
 	tls, err := r.prepare()
 	if err != nil {
@@ -231,17 +255,18 @@ func (r *runner) preflight() (firstBoot bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if done {
-		m, err := cluster.ReadMarker(r.cfg.PGData)
-		if err != nil {
-			return false, err
-		}
-		if m == nil {
-			return false, nil
-		}
-		if !m.Redoable() {
-			return false, cluster.IncompleteError(r.cfg.PGData, *m)
-		}
+	m, err := cluster.ReadMarker(r.cfg.PGData)
+	if err != nil {
+		return false, err
+	}
+	if m != nil && !m.Redoable() {
+		return false, cluster.IncompleteError(r.cfg.PGData, *m)
+	}
+	if done && m == nil {
+		// A PGDATA without the marker whose initdb did not finish is no database.
+		return false, cluster.CheckComplete(r.cfg.PGData)
+	}
+	if m != nil {
 		r.log.Warn("the previous first boot failed before any init script ran; initialising again", zap.String("step", m.Step))
 	}
 	if err := cluster.CheckFirstBootEnv(r.cfg.Password, r.cfg.HostAuthMethod); err != nil {
@@ -281,31 +306,40 @@ func (r *runner) workDir() string { return filepath.Join(r.socketHome(), "bootst
 // tlsFiles are the paths the server reads its TLS files from.
 type tlsFiles struct{ cert, key, ca string }
 
-// prepare creates directories, fixes ownership, copies TLS files where the
-// server can read them, and, when root, drops to the server user.
+// prepare locks PGDATA and the state directory, creates what is missing,
+// fixes ownership, copies TLS files where the server can read them, and, when
+// root, drops to the server user. Nothing is written before the locks are
+// held and no live postmaster was found. It changes the owner or mode only of
+// PGDATA and the WAL directory (recursively, as the official image does), of
+// directories it created itself, and of pgdock's own entries in the state
+// directory: never of an existing socket or state directory such as /tmp.
 func (r *runner) prepare() (tlsFiles, error) {
 	c := r.cfg
 	tls := tlsFiles{cert: c.TLS.CertFile, key: c.TLS.KeyFile, ca: c.TLS.CAFile}
-	// Official semantics: chmod failures on PGDATA and the socket directory are ignored.
-	if err := privilege.EnsureDir(c.PGData, 0o700, false); err != nil {
+	r.startReaper()
+	if err := r.lock(); err != nil {
 		return tls, err
 	}
-	for _, d := range c.SocketDirs {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return tls, fmt.Errorf("create socket directory: %w", err)
-		}
-		_ = syscall.Chmod(d, 0o3775) // os.Chmod would drop the setgid and sticky bits
-	}
+	// Official semantics: chmod failures on PGDATA are ignored (some bind
+	// mounts refuse it); a symlinked PGDATA is followed.
+	_ = os.Chmod(c.PGData, 0o700)
+	var created []string // directories made here: ours to chown
 	if c.InitdbWaldir != "" {
 		if err := privilege.EnsureDir(c.InitdbWaldir, 0o700, false); err != nil {
 			return tls, err
 		}
 	}
-	if err := privilege.EnsureDir(c.StateDir, 0o750, true); err != nil {
-		return tls, err
+	for _, d := range c.SocketDirs {
+		made, err := privilege.MakeDir(d, 0o3775)
+		if err != nil {
+			return tls, fmt.Errorf("POSTGRESQL_UNIX_SOCKET_DIRECTORIES: %w", err)
+		}
+		if made {
+			created = append(created, d)
+		}
 	}
 	if os.Getuid() != 0 {
-		return tls, nil
+		return tls, r.checkUsable()
 	}
 	id, err := privilege.Lookup(r.o.ServerUser)
 	if err != nil {
@@ -316,8 +350,15 @@ func (r *runner) prepare() (tlsFiles, error) {
 			return tls, err
 		}
 	}
-	n, err := privilege.FixOwnership(id.UID, id.GID, append([]string{c.PGData, c.InitdbWaldir, c.StateDir}, c.SocketDirs...)...)
+	roots := []string{c.PGData, c.InitdbWaldir}
+	for _, name := range stateEntries {
+		roots = append(roots, filepath.Join(c.StateDir, name))
+	}
+	n, err := privilege.FixOwnership(id.UID, id.GID, roots...)
 	if err != nil {
+		return tls, err
+	}
+	if err := privilege.ChownDirs(id.UID, id.GID, created...); err != nil {
 		return tls, err
 	}
 	if n > 0 {
@@ -327,7 +368,85 @@ func (r *runner) prepare() (tlsFiles, error) {
 		return tls, err
 	}
 	r.log.Debug("dropped privileges", zap.String("user", id.Name), zap.Int("uid", id.UID), zap.Int("gid", id.GID))
-	return tls, nil
+	return tls, r.checkUsable()
+}
+
+// stateEntries are pgdock's own entries in the state directory (ownership
+// is fixed inside them only, never in the directory at large).
+var stateEntries = []string{"bootstrap", "plugins", "tls", "files", state.FileName}
+
+// ErrInUse is returned when another entrypoint or a live postmaster uses PGDATA.
+var ErrInUse = errors.New("in use")
+
+// lock creates PGDATA and the state directory when missing and takes the
+// exclusive locks on both, then refuses a PGDATA on which a postmaster still
+// runs (an orphaned one, whose entrypoint died).
+func (r *runner) lock() error {
+	c := r.cfg
+	if c.StateDir == state.FallbackDir(os.Getuid()) {
+		// A directory under the shared /tmp must be this uid's own.
+		if fi, err := os.Lstat(c.StateDir); err == nil {
+			st, _ := fi.Sys().(*syscall.Stat_t)
+			if !fi.IsDir() || st == nil || int(st.Uid) != os.Getuid() {
+				return fmt.Errorf("PGDOCK_STATE_DIR: %s (the state directory for uid %d, which cannot use %s) exists but is not a directory owned by that uid; remove it or set PGDOCK_STATE_DIR",
+					c.StateDir, os.Getuid(), state.DefaultDir)
+			}
+		}
+	}
+	var createdState bool
+	for _, d := range []struct {
+		v, path string
+		mode    os.FileMode
+	}{{"PGDATA", c.PGData, 0o700}, {"PGDOCK_STATE_DIR", c.StateDir, 0o750}} {
+		made, err := privilege.MakeDir(d.path, d.mode)
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.v, err)
+		}
+		if d.v == "PGDOCK_STATE_DIR" {
+			createdState = made
+		}
+		l, err := fsutil.LockDir(d.path)
+		if errors.Is(err, fsutil.ErrLocked) {
+			return fmt.Errorf("%s=%s is %w by another pgdock entrypoint (a second container on the same volume, or one still running); "+
+				"this one exits without changing anything", d.v, d.path, ErrInUse)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.v, err)
+		}
+		r.locks = append(r.locks, l)
+	}
+	if pid := pidfile.LivePostmaster(c.PGData); pid > 0 {
+		return fmt.Errorf("PGDATA=%s is %w: a PostgreSQL server (pid %d) is still running on it, without the entrypoint that started it; "+
+			"stop that server first (kill -INT %d); this entrypoint exits without changing anything", c.PGData, ErrInUse, pid, pid)
+	}
+	// A state directory pgdock created is its own; an existing one keeps
+	// its owner and mode.
+	if createdState && os.Getuid() == 0 {
+		id, err := privilege.Lookup(r.o.ServerUser)
+		if err != nil {
+			return err
+		}
+		if err := privilege.ChownDirs(id.UID, id.GID, c.StateDir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkUsable makes sure the server's user can create files in the state
+// and socket directories, which pgdock does not change when they existed.
+func (r *runner) checkUsable() error {
+	dirs := []struct{ v, path string }{{"PGDOCK_STATE_DIR", r.cfg.StateDir}}
+	for _, d := range r.cfg.SocketDirs {
+		dirs = append(dirs, struct{ v, path string }{"POSTGRESQL_UNIX_SOCKET_DIRECTORIES", d})
+	}
+	for _, d := range dirs {
+		if err := syscall.Access(d.path, 0o3); err != nil { // W_OK|X_OK
+			return fmt.Errorf("%s: uid %d cannot create files in %s (%v); pgdock does not change the owner or mode of a directory it did not create: "+
+				"make it writable for that user, or choose another directory", d.v, os.Getuid(), d.path, err)
+		}
+	}
+	return nil
 }
 
 // copyTLS copies the certificate files (readable only by root, typically
