@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pgdock/pgdock/entrypoint/internal/config"
 	"github.com/pgdock/pgdock/plugins/sdk"
 )
 
@@ -32,8 +31,8 @@ func BinaryPath(dir, name string) string { return filepath.Join(dir, BinaryPrefi
 // Enabled returns, sorted, the names of the plugins whose <NAME>_ENABLE is
 // true in env. Candidates are the binaries pgdock-plugin-<name> in dir plus
 // KnownPlugins; NAME is the name upper cased with '-' replaced by '_'.
-// Booleans accept true/false/1/0/yes/no/on/off in any case; every bad value
-// is reported. A missing dir only means no binaries; legacy aliases
+// Booleans follow the contract's rule, sdk.ParseBool (true/false/1/0/yes/no/
+// on/off in any case); every bad value is reported. A missing dir only means no binaries; legacy aliases
 // (USE_PATRONI, BACKUP_ENABLED) are mapped by the config package before.
 func Enabled(dir string, env map[string]string) ([]string, error) {
 	candidates := KnownPlugins()
@@ -58,7 +57,7 @@ func Enabled(dir string, env map[string]string) ([]string, error) {
 		if !ok || strings.TrimSpace(raw) == "" {
 			continue
 		}
-		on, err := config.ParseBool(raw)
+		on, err := sdk.ParseBool(raw)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: %w", v, raw, err))
 			continue

@@ -29,11 +29,11 @@ func TestChildrenOfAPluginAreCleanedUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{"EXAMPLE_SPAWN_CHILD": "true"}
+			env := map[string]string{"FAULTY_SPAWN_CHILD": "true"}
 			if tt.crash {
-				env["EXAMPLE_CRASH_AFTER"] = "300ms"
+				env["FAULTY_CRASH_AFTER"] = "300ms"
 			}
-			f := newFixture(t, env)
+			f := newFaultyFixture(t, env)
 			m := f.start(t)
 			pid := m.Descriptions()[0].Pid
 			require.Eventually(t, func() bool { return len(groupAlive(t, pid)) == 2 }, 5*time.Second, 20*time.Millisecond,

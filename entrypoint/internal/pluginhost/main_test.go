@@ -20,8 +20,9 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 )
 
-// exampleBin is the example plugin, built once by TestMain.
-var exampleBin string
+// Plugin binaries built once by TestMain: the example plugin, and the
+// test-only faulty plugin whose knobs inject faults (plugins/sdk/internal/faulty).
+var exampleBin, faultyBin string
 
 func TestMain(m *testing.M) {
 	if os.Getenv(hostHelperEnv) != "" {
@@ -34,12 +35,18 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	exampleBin = filepath.Join(dir, "pgdock-plugin-example")
-	// Resolved through go.work.
-	cmd := exec.Command("go", "build", "-o", exampleBin, "github.com/pgdock/pgdock/plugins/example/cmd/pgdock-plugin-example")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the example plugin: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	faultyBin = filepath.Join(dir, "pgdock-plugin-faulty")
+	// Resolved through go.work, or this module's requirement on the SDK.
+	for out, pkg := range map[string]string{
+		exampleBin: "github.com/pgdock/pgdock/plugins/example/cmd/pgdock-plugin-example",
+		faultyBin:  "github.com/pgdock/pgdock/plugins/sdk/internal/faulty",
+	} {
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, b)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -65,9 +72,20 @@ func sha256File(t testing.TB, path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// newFixture installs the example plugin (a symlink) with a correct
-// SHA256SUMS. env is added to EXAMPLE_ENABLE=true and PATH.
+// newFixture installs the example plugin with a correct SHA256SUMS. env is
+// added to EXAMPLE_ENABLE=true and PATH.
 func newFixture(t testing.TB, env map[string]string) *fixture {
+	t.Helper()
+	return newPluginFixture(t, "example", exampleBin, env)
+}
+
+// newFaultyFixture installs the faulty test plugin instead (FAULTY_ENABLE).
+func newFaultyFixture(t testing.TB, env map[string]string) *fixture {
+	t.Helper()
+	return newPluginFixture(t, "faulty", faultyBin, env)
+}
+
+func newPluginFixture(t testing.TB, name, bin string, env map[string]string) *fixture {
 	t.Helper()
 	// Unix socket paths are short: keep the socket dir out of t.TempDir's
 	// long, test-named path.
@@ -75,11 +93,11 @@ func newFixture(t testing.TB, env map[string]string) *fixture {
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(short) })
 	f := &fixture{dir: t.TempDir(), sockets: filepath.Join(short, "plugins")}
-	require.NoError(t, os.Symlink(exampleBin, filepath.Join(f.dir, "pgdock-plugin-example")))
-	f.writeSums(t, sha256File(t, exampleBin)+"  pgdock-plugin-example\n")
+	f.install(t, name, bin)
+	f.writeSums(t, sha256File(t, bin)+"  "+BinaryPrefix+name+"\n")
 	core, logs := observer.New(zapcore.DebugLevel)
 	f.logs = logs
-	full := map[string]string{"EXAMPLE_ENABLE": "true", "PATH": os.Getenv("PATH")}
+	full := map[string]string{envName(name, "ENABLE"): "true", "PATH": os.Getenv("PATH")}
 	for k, v := range env {
 		full[k] = v
 	}
@@ -92,6 +110,30 @@ func newFixture(t testing.TB, env map[string]string) *fixture {
 		HookTimeout:  5 * time.Second,
 	}
 	return f
+}
+
+// install puts a copy of bin into the plugin directory as
+// pgdock-plugin-<name>, mode 0755: a hard link when possible (no copy), a
+// real copy otherwise. Tests that change the file's mode or owner use
+// installCopy, which never shares the inode with bin.
+func (f *fixture) install(t testing.TB, name, bin string) string {
+	t.Helper()
+	dst := filepath.Join(f.dir, BinaryPrefix+name)
+	if os.Link(bin, dst) == nil {
+		return dst
+	}
+	return f.installCopy(t, name, bin)
+}
+
+func (f *fixture) installCopy(t testing.TB, name, bin string) string {
+	t.Helper()
+	dst := filepath.Join(f.dir, BinaryPrefix+name)
+	data, err := os.ReadFile(bin)
+	require.NoError(t, err)
+	_ = os.Remove(dst)
+	require.NoError(t, os.WriteFile(dst, data, 0o755))
+	require.NoError(t, os.Chmod(dst, 0o755)) // whatever the umask
+	return dst
 }
 
 func (f *fixture) writeSums(t testing.TB, content string) {

@@ -75,6 +75,7 @@ type instance struct {
 	addr     net.Addr
 	startDur time.Duration
 
+	gate     startGate   // fork vs. abort of the start
 	running  atomic.Bool // handshake done; exits from now on are crashes
 	stopping atomic.Bool // Stop (or a failed Start) is ending it
 	exited   atomic.Bool
@@ -107,18 +108,19 @@ func Start(ctx context.Context, opts Options) (*Manager, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	sums, err := readChecksums(opts.Dir)
+	exes, err := verifyAll(opts, names)
 	if err != nil {
-		return nil, fmt.Errorf("plugins %s enabled: %w", strings.Join(names, ", "), err)
+		return nil, err
 	}
-	for _, name := range names {
-		if err := verifyBinary(BinaryPath(opts.Dir, name), sums); err != nil {
-			errs = append(errs, fmt.Errorf("plugin %s: %w", name, err))
+	// Each plugin's open binary is closed by start (after the fork); these
+	// are the ones never started.
+	defer func() {
+		for _, f := range exes {
+			if f != nil {
+				f.Close()
+			}
 		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+	}()
 	if len(opts.SocketDir) > MaxSocketDirLen {
 		return nil, fmt.Errorf("plugin socket directory %s is longer than %d characters, too long for unix socket paths (choose a shorter PGDOCK_STATE_DIR)", opts.SocketDir, MaxSocketDirLen)
 	}
@@ -127,13 +129,21 @@ func Start(ctx context.Context, opts Options) (*Manager, error) {
 			return nil, fmt.Errorf("plugin socket directory: %w", err)
 		}
 	}
+	if opts.afterVerify != nil {
+		opts.afterVerify()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("plugins not started: %w", err)
+	}
 
 	m.instances = make([]*instance, len(names))
 	errs = make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
+		exe := exes[i]
+		exes[i] = nil
 		wg.Go(func() {
-			m.instances[i], errs[i] = m.start(ctx, name)
+			m.instances[i], errs[i] = m.start(ctx, name, exe)
 		})
 	}
 	wg.Wait()
@@ -143,6 +153,41 @@ func Start(ctx context.Context, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// verifyAll checks the plugin directory and SHA256SUMS and opens and
+// verifies the binary of every plugin in names, reporting every problem. The
+// open binaries (in the order of names) are what must be started.
+func verifyAll(opts Options, names []string) ([]*os.File, error) {
+	if err := checkProcFD(); err != nil {
+		return nil, err
+	}
+	dir, err := openPluginDir(opts.Dir, opts.TrustUIDs)
+	if err != nil {
+		return nil, fmt.Errorf("plugins %s enabled: %w", strings.Join(names, ", "), err)
+	}
+	defer dir.Close()
+	sums, err := dir.readChecksums()
+	if err != nil {
+		return nil, fmt.Errorf("plugins %s enabled: %w", strings.Join(names, ", "), err)
+	}
+	exes := make([]*os.File, len(names))
+	var errs []error
+	for i, name := range names {
+		exes[i], err = dir.openVerified(name, sums)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("plugin %s: %w", name, err))
+		}
+	}
+	if len(errs) > 0 {
+		for _, f := range exes {
+			if f != nil {
+				f.Close()
+			}
+		}
+		return nil, errors.Join(errs...)
+	}
+	return exes, nil
 }
 
 func compact(in []*instance) []*instance {
@@ -155,8 +200,12 @@ func compact(in []*instance) []*instance {
 	return out
 }
 
-// start starts one plugin; on error nothing of it is left running.
-func (m *Manager) start(ctx context.Context, name string) (*instance, error) {
+// start starts one plugin from its verified open binary exe (closed before
+// it returns); on error nothing of it is left running. Cancelling ctx
+// aborts the start at once, also during the handshake: the plugin's process
+// group is killed.
+func (m *Manager) start(ctx context.Context, name string, exe *os.File) (*instance, error) {
+	defer exe.Close()
 	binary := BinaryPath(m.opts.Dir, name)
 	inst := &instance{
 		name:   name,
@@ -171,9 +220,9 @@ func (m *Manager) start(ctx context.Context, name string) (*instance, error) {
 		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
 			// cmd carries go-plugin's handshake variables only (SkipHostEnv).
 			env := append(startEnv(name, m.opts.LogLevel, m.opts.Env), cmd.Env...)
-			inst.proc = newProcess(binary, env, m.exited(inst))
+			inst.proc = newProcess(binary, exe, env, m.exited(inst))
 			inst.proc.reaper = m.opts.Reaper
-			return inst.proc, nil
+			return &abortable{process: inst.proc, inst: inst}, nil
 		},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           newHCLogZap(inst.log, filepath.Base(binary)),
@@ -195,7 +244,10 @@ func (m *Manager) start(ctx context.Context, name string) (*instance, error) {
 	}
 
 	t0 := time.Now()
-	rpcClient, err := inst.client.Client()
+	rpcClient, err := inst.handshake(ctx, m.opts.StopGrace)
+	if errors.Is(err, errAborted) {
+		return nil, fmt.Errorf("plugin %s (%s): start aborted (%w); its process group was killed", name, binary, context.Cause(ctx))
+	}
 	if err != nil {
 		return fail(m.handshakeError(inst, err))
 	}

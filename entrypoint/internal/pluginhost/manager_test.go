@@ -188,26 +188,26 @@ func TestStartFailuresAreBoundedAndLeaveNothing(t *testing.T) {
 	}{
 		{
 			name:    "stdout before the handshake",
-			env:     map[string]string{"EXAMPLE_STDOUT_GARBAGE": "true"},
+			env:     map[string]string{"FAULTY_STDOUT_GARBAGE": "true"},
 			timeout: 5 * time.Second,
-			want:    []string{"plugin example", "handshake failed", `wrote "example plugin: garbage before the handshake" to stdout`, "must print nothing to stdout"},
+			want:    []string{"plugin faulty", "handshake failed", `wrote "faulty plugin: garbage before the handshake" to stdout`, "must print nothing to stdout"},
 		},
 		{
 			name:    "hangs at start",
-			env:     map[string]string{"EXAMPLE_HANG_AT_START": "1m"},
+			env:     map[string]string{"FAULTY_HANG_AT_START": "1m", "FAULTY_IGNORE_TERM": "true"},
 			timeout: time.Second,
-			want:    []string{"plugin example", "no handshake within 1s", "killed"},
+			want:    []string{"plugin faulty", "no handshake within 1s", "killed"},
 		},
 		{
 			name:    "exits before the handshake",
-			env:     map[string]string{"EXAMPLE_CRASH_AFTER": "bogus"},
+			env:     map[string]string{"FAULTY_CRASH_AFTER": "bogus"},
 			timeout: 5 * time.Second,
-			want:    []string{"plugin example", "exited before the handshake", "bad knob", "EXAMPLE_CRASH_AFTER"},
+			want:    []string{"plugin faulty", "exited before the handshake", "bad knob", "FAULTY_CRASH_AFTER"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, tt.env)
+			f := newFaultyFixture(t, tt.env)
 			f.opts.StartTimeout = tt.timeout
 			begin := time.Now()
 			m, err := Start(testCtx(t), f.opts)
@@ -232,21 +232,21 @@ func TestCrashMidRun(t *testing.T) {
 		policy CrashPolicy
 	}{
 		{name: "default policy fails", policy: CrashFail},
-		{name: "per-plugin override", env: map[string]string{EnvCrashPolicy: "fail", "EXAMPLE_CRASH_POLICY": "Continue"}, policy: CrashContinue},
+		{name: "per-plugin override", env: map[string]string{EnvCrashPolicy: "fail", "FAULTY_CRASH_POLICY": "Continue"}, policy: CrashContinue},
 		{name: "global setting", env: map[string]string{EnvCrashPolicy: "continue"}, policy: CrashContinue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{"EXAMPLE_CRASH_AFTER": "300ms"}
+			env := map[string]string{"FAULTY_CRASH_AFTER": "300ms"}
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			f := newFixture(t, env)
+			f := newFaultyFixture(t, env)
 			m := f.start(t)
 			pid := m.Descriptions()[0].Pid
 			select {
 			case ev := <-m.Crashed():
-				assert.Equal(t, "example", ev.Plugin)
+				assert.Equal(t, "faulty", ev.Plugin)
 				assert.Equal(t, pid, ev.Pid)
 				assert.Equal(t, 3, ev.ExitCode)
 				assert.EqualError(t, ev.Err, "exit status 3")
@@ -258,7 +258,7 @@ func TestCrashMidRun(t *testing.T) {
 			crashLog := f.logs.FilterMessage("plugin exited unexpectedly").All()
 			require.Len(t, crashLog, 1)
 			assert.Equal(t, zapcore.ErrorLevel, crashLog[0].Level)
-			assert.Equal(t, "example", crashLog[0].ContextMap()["plugin"])
+			assert.Equal(t, "faulty", crashLog[0].ContextMap()["plugin"])
 			assert.NotEmpty(t, crashLog[0].ContextMap()["last_output"])
 
 			h := m.Health(testCtx(t))
@@ -364,7 +364,7 @@ func TestModeCommand(t *testing.T) {
 		assert.Nil(t, cmd)
 	})
 	t.Run("provider", func(t *testing.T) {
-		m := newFixture(t, map[string]string{"EXAMPLE_MODE": "demo", "EXAMPLE_GREETING": "yo"}).start(t)
+		m := newFaultyFixture(t, map[string]string{"FAULTY_MODE": "demo"}).start(t)
 		_, err := m.ModeCommand(testCtx(t))
 		require.ErrorContains(t, err, "before Configure")
 		_, err = m.Configure(testCtx(t), ConfigureInput{PGData: "/data", FilesDir: t.TempDir()})
@@ -372,10 +372,10 @@ func TestModeCommand(t *testing.T) {
 		cmd, err := m.ModeCommand(testCtx(t))
 		require.NoError(t, err)
 		assert.Equal(t, &Command{
-			Plugin:     "example",
+			Plugin:     "faulty",
 			Mode:       "demo",
 			Argv:       []string{"sleep", "infinity"},
-			Env:        []string{"EXAMPLE_GREETING=yo", "PATH=" + os.Getenv("PATH")},
+			Env:        []string{"FAULTY_MODE=demo", "PATH=" + os.Getenv("PATH")},
 			Dir:        "/data",
 			StopSignal: syscall.SIGINT,
 		}, cmd)

@@ -57,9 +57,15 @@ func ParseCrashPolicy(s string) (CrashPolicy, error) {
 // Options configures Start.
 type Options struct {
 	// Dir is PGDOCK_PLUGIN_DIR: binaries named pgdock-plugin-<name> and the
-	// checksum list SHA256SUMS. It should be root-owned and not writable by
-	// the postgres user.
+	// checksum list SHA256SUMS. Start refuses it unless the directory, the
+	// enabled binaries and SHA256SUMS are real files (not symbolic links)
+	// owned by root (or one of TrustUIDs) and writable by nobody else.
 	Dir string
+	// TrustUIDs are uids besides root that may own the plugin directory and
+	// its files: the uid pgdock-entrypoint was started as, when not root.
+	// Never the uid privileges were dropped to (postgres): that user must
+	// not be able to change what runs.
+	TrustUIDs []int
 	// Env is the full resolved environment (after _FILE and alias
 	// resolution). Plugins see only the part they declare.
 	Env map[string]string
@@ -88,6 +94,9 @@ type Options struct {
 	// LogLevel is passed to plugins (PGDOCK_PLUGIN_LOG_LEVEL); empty means
 	// derived from Logger.
 	LogLevel string
+	// afterVerify, for tests only, runs after every binary was verified and
+	// before any is started.
+	afterVerify func()
 	// Reaper starts the plugin processes and collects their exit statuses:
 	// the entrypoint's one reaper, which owns every wait of the process. Nil
 	// (only for programs that run no reaper, such as tests) waits for each

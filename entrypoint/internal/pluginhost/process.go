@@ -37,12 +37,19 @@ type process struct {
 
 var _ runner.Runner = (*process)(nil)
 
-func newProcess(path string, env []string, onExit func(*process)) *process {
+// newProcess prepares the plugin binary at path for start. exe is that
+// binary opened and verified (pluginDir.openVerified): the child inherits it
+// as descriptor 3 and executes /proc/self/fd/3, so exactly the verified
+// bytes run even if the path was replaced in between. argv[0] stays the
+// binary's path: a multi-call plugin binary dispatches on its base name.
+// The caller closes exe once Start returned.
+func newProcess(path string, exe *os.File, env []string, onExit func(*process)) *process {
 	cmd := &exec.Cmd{
-		Path: path,
-		Args: []string{path},
-		Env:  env,
-		Dir:  "/",
+		Path:       procFD + "/3",
+		Args:       []string{path},
+		ExtraFiles: []*os.File{exe},
+		Env:        env,
+		Dir:        "/",
 		SysProcAttr: &syscall.SysProcAttr{
 			Setpgid:   true,
 			Pdeathsig: syscall.SIGKILL,
@@ -188,7 +195,7 @@ func (p *process) Diagnose(context.Context) string {
 
 func (p *process) Stdout() io.ReadCloser { return p.stdout }
 func (p *process) Stderr() io.ReadCloser { return p.stderr }
-func (p *process) Name() string          { return p.cmd.Path }
+func (p *process) Name() string          { return p.cmd.Args[0] }
 
 func (p *process) ID() string {
 	if pid := p.Pid(); pid > 0 {

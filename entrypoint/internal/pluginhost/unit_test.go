@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pgdock/pgdock/entrypoint/internal/config"
 	"github.com/pgdock/pgdock/plugins/sdk"
 )
 
@@ -50,6 +51,24 @@ func TestEnabled(t *testing.T) {
 				assert.Contains(t, err.Error(), s)
 			}
 		})
+	}
+}
+
+// One boolean rule: the plugin switches use the SDK's (the contract), and
+// the entrypoint's own variables (config.ParseBool) must agree with it.
+func TestOneBooleanRule(t *testing.T) {
+	for _, v := range []string{"true", "TRUE", " on ", "Yes", "1", "false", "Off", "NO", "0", "t", "F", "", "2", "enabled", "y"} {
+		want, wantErr := sdk.ParseBool(v)
+		got, err := config.ParseBool(v)
+		assert.Equal(t, want, got, "%q", v)
+		assert.Equal(t, wantErr != nil, err != nil, "%q", v)
+		names, err := Enabled(t.TempDir(), map[string]string{"CITUS_ENABLE": v})
+		if strings.TrimSpace(v) == "" {
+			assert.NoError(t, err, "empty is unset")
+			continue
+		}
+		assert.Equal(t, wantErr != nil, err != nil, "CITUS_ENABLE=%q", v)
+		assert.Equal(t, want && wantErr == nil, len(names) == 1, "CITUS_ENABLE=%q", v)
 	}
 }
 
@@ -270,15 +289,22 @@ func TestReadChecksums(t *testing.T) {
 	sum := strings.Repeat("0f", 32)
 	content := "# built by docker/plugins.Dockerfile\n\n" + sum + "  pgdock-plugin-a\n" + sum + " *./pgdock-plugin-b\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ChecksumFile), []byte(content), 0o644))
-	sums, err := readChecksums(dir)
+	d, err := openPluginDir(dir, nil)
+	require.NoError(t, err)
+	defer d.Close()
+	sums, err := d.readChecksums()
 	require.NoError(t, err)
 	assert.Len(t, sums, 2)
 	assert.Contains(t, sums, "pgdock-plugin-a")
 	assert.Contains(t, sums, "pgdock-plugin-b")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ChecksumFile), []byte(sum[:10]+"  x\n"), 0o644))
-	_, err = readChecksums(dir)
+	_, err = d.readChecksums()
 	require.ErrorContains(t, err, "line 1")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ChecksumFile), []byte(strings.Repeat("#\n", maxChecksumList)), 0o644))
+	_, err = d.readChecksums()
+	require.ErrorContains(t, err, "larger than")
 }
 
 func TestStartEnv(t *testing.T) {
