@@ -92,6 +92,18 @@ func run(args []string, stdout io.Writer, getenv func(string) string, prober che
 	f.Uint64Var(&diskMB, "disk-min-free-mb", diskMB, "disk fails below this many free MiB, 0 disables (env "+check.EnvDiskMinFreeMB+")")
 	f.StringVar(&cfg.PatroniURL, "patroni-url", cfg.PatroniURL, "Patroni REST health URL (port from env "+check.EnvPatroniRESTPort+")")
 
+	// Versions print as pgdock-entrypoint's do: "<program> <version>", from
+	// `version` and --version alike.
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "print the version",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), root.Name(), version)
+			return err
+		},
+	})
 	for _, name := range check.Names() {
 		root.AddCommand(&cobra.Command{
 			Use:   string(name),

@@ -409,3 +409,14 @@ func TestTimeoutBoundsTheProbe(t *testing.T) {
 	assert.Equal(t, fmt.Sprintf("FAIL readiness: no answer within 300ms (socket %s, port 5432)\n", dir), got.stdout)
 	assert.Less(t, time.Since(start), 3*time.Second)
 }
+
+// TestVersion: `version` and --version print "pgdock-healthcheck <version>",
+// the form pgdock-entrypoint's `version` prints.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		var out bytes.Buffer
+		code := run(args, &out, func(string) string { return "" }, nil)
+		assert.Equal(t, 0, code, "%q", args)
+		assert.Equal(t, "pgdock-healthcheck "+version+"\n", out.String(), "%q", args)
+	}
+}
