@@ -1,13 +1,15 @@
 // Command pgdock-entrypoint is the container's ENTRYPOINT and PID 1.
 //
 // With no arguments, or postgres arguments, it runs the server lifecycle;
-// `version`, `config validate`, `config render` and `init [--enforce]` are
-// subcommands; any other command is exec'd unchanged (official image semantics).
+// `version`, `config validate`, `config render`, `init [--enforce]` and
+// `help [subcommand]` are subcommands; any other command is exec'd unchanged,
+// and --help, -V and --version are PostgreSQL's (official image semantics).
 package main
 
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -28,7 +30,7 @@ func main() {
 
 func isSubcommand(s string) bool {
 	switch s {
-	case "version", "config", "init":
+	case "version", "config", "init", "help":
 		return true
 	}
 	return false
@@ -37,11 +39,29 @@ func isSubcommand(s string) bool {
 func runCobra(argv []string, o app.Options) int {
 	code := 0
 	root := &cobra.Command{
-		Use:           "pgdock-entrypoint",
-		Short:         "PostgreSQL container entrypoint",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:               "pgdock-entrypoint",
+		Short:             "PostgreSQL container entrypoint",
+		Long:              rootHelp,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
+	root.SetUsageTemplate(usageTemplate)
+	// -h and --help of the container mean PostgreSQL's (they never reach
+	// here); inside a subcommand they still show its help, unlisted.
+	root.PersistentFlags().BoolP("help", "h", false, "help for a subcommand")
+	_ = root.PersistentFlags().MarkHidden("help")
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [subcommand]",
+		Short: "describe pgdock's subcommands, or one of them",
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return fmt.Errorf("help: no subcommand %q; see pgdock-entrypoint help", strings.Join(args, " "))
+			}
+			return c.Help()
+		},
+	})
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "print the version",
@@ -51,7 +71,9 @@ func runCobra(argv []string, o app.Options) int {
 	cfg := &cobra.Command{
 		Use:   "config",
 		Short: "inspect the configuration resolved from the environment",
-		Args:  cobra.NoArgs,
+		Long: "Inspect the configuration resolved from the environment, without starting or changing anything.\n" +
+			"An unknown or missing subcommand is a usage error (exit 2).",
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			return fmt.Errorf("config needs a subcommand: validate or render")
 		},
@@ -59,8 +81,12 @@ func runCobra(argv []string, o app.Options) int {
 	cfg.AddCommand(&cobra.Command{
 		Use:   "validate",
 		Short: "check the environment, print every problem, exit 1 on any",
-		Args:  cobra.NoArgs,
-		Run:   func(*cobra.Command, []string) { code = app.Validate(o) },
+		Long: "Run every check a start runs before it changes anything - the variables, PostgreSQL's own verdict on\n" +
+			"the POSTGRESQL_* settings (postgres -C), TLS files, the password an empty PGDATA needs, the init script\n" +
+			"directory - and the enabled plugins' (binary present, SHA256SUMS, their own validation). Prints every\n" +
+			"problem; exits 1 wherever a start would refuse, 0 with \"configuration is valid\".",
+		Args: cobra.NoArgs,
+		Run:  func(*cobra.Command, []string) { code = app.Validate(o) },
 	}, &cobra.Command{
 		Use:   "render",
 		Short: "print the managed postgresql.conf include, pg_hba and preload list without starting anything",
@@ -71,7 +97,10 @@ func runCobra(argv []string, o app.Options) int {
 	initCmd := &cobra.Command{
 		Use:   "init [-- postgres arguments]",
 		Short: "initialise PGDATA if needed and exit without leaving a server running",
-		Run:   func(_ *cobra.Command, args []string) { code = app.Init(o, args, enforce) },
+		Long: "docker-ensure-initdb.sh: initialise an empty PGDATA (initdb, POSTGRES_DB, init scripts) and exit\n" +
+			"without leaving a server running. With --enforce (docker-enforce-initdb.sh) an initialised PGDATA is\n" +
+			"an error. Server options go after --: init -- -c shared_buffers=256MB.",
+		Run: func(_ *cobra.Command, args []string) { code = app.Init(o, args, enforce) },
 	}
 	initCmd.Flags().BoolVar(&enforce, "enforce", false, "fail when PGDATA is already initialised")
 	root.AddCommand(cfg, initCmd)
@@ -84,3 +113,36 @@ func runCobra(argv []string, o app.Options) int {
 	}
 	return code
 }
+
+// rootHelp is `pgdock-entrypoint help`: what pgdock adds to the official
+// entrypoint, and where the rest is documented.
+const rootHelp = `pgdock-entrypoint is the container's ENTRYPOINT and PID 1, a drop-in replacement for the
+official postgres image's docker-entrypoint.sh that supervises PostgreSQL instead of exec'ing it.
+
+Running:
+  pgdock-entrypoint [postgres] [server options]  start PostgreSQL: validate the environment, initialise an
+                                                 empty PGDATA, run it, stop it inside TIMEOUT on SIGTERM
+  pgdock-entrypoint <program> [args]             run any other program unchanged (exec), as the official image
+  pgdock-entrypoint --help | -V | --describe-config
+                                                 PostgreSQL's own options (exec postgres), as the official image
+
+Configuration is environment variables only: the official POSTGRES_* variables and their _FILE secrets,
+POSTGRESQL_* settings (POSTGRESQL_CONFIG_<PARAMETER>), PG_HBA_ADD_<n>, POSTGRESQL_TLS_*,
+POSTGRESQL_UNIX_SOCKET_DIRECTORIES, TIMEOUT, SHUTDOWN_MODE, SLEEP_MODE, LOG_LEVEL, LOG_FORMAT,
+PGDOCK_* directories and <PLUGIN>_ENABLE. Every variable, its default and accepted values:
+docs/configuration.md; modes, signals and exit codes: docs/modes.md; errors: docs/troubleshooting.md.`
+
+// usageTemplate lists pgdock's subcommands without cobra's --help flag,
+// which belongs to PostgreSQL here.
+const usageTemplate = `{{if .HasAvailableSubCommands}}
+pgdock subcommands:{{range .Commands}}{{if .IsAvailableCommand}}
+  {{rpad .Name .NamePadding}}  {{.Short}}{{end}}{{end}}
+{{end}}{{if .Runnable}}
+Usage:
+  {{.UseLine}}
+{{end}}{{if .HasAvailableLocalFlags}}
+Flags:
+{{.LocalFlags.FlagUsagesWrapped 100 | trimTrailingWhitespaces}}
+{{end}}{{if .HasAvailableSubCommands}}
+"pgdock-entrypoint help <subcommand>" describes one.
+{{end}}`
