@@ -11,10 +11,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pgdock/pgdock/healthcheck/internal/disk"
@@ -35,6 +38,8 @@ type Runner struct {
 	Prober PluginProber
 
 	progress *progress // set by Run
+	// mapped overrides peerMapped in tests.
+	mapped func(socket string) bool
 }
 
 // Run runs the check called name within Config.Timeout. Every step (state
@@ -343,6 +348,9 @@ func (r Runner) postgresql(ctx context.Context, st state.State, stErr error) Res
 	}
 	network, address, where := r.target(st)
 	res.Details = map[string]string{"network": network, "address": address}
+	if network == "unix" && r.socketCheck(ctx, st, address, where, &res) {
+		return res
+	}
 	r.progress.set("pinging PostgreSQL (" + where + ")")
 	resp, err := pgwire.Ping(ctx, network, address, pgwire.Params{User: user, Database: Database, ApplicationName: ApplicationName})
 	if resp.Code != "" {
@@ -360,6 +368,119 @@ func (r Runner) postgresql(ctx context.Context, st state.State, stErr error) Res
 		res.Message = fmt.Sprintf("accepting connections (%s)", where)
 	}
 	return res
+}
+
+// socketCheck judges PostgreSQL on its unix socket without a startup
+// packet when the server would log one, and reports false when the caller
+// should ping as pg_isready does.
+//
+// A startup packet on the socket meets the socket's pg_hba.conf rule, and
+// pgdock's is "local all all peer map=pgdock", whose ident map lets root
+// and the server's own OS user in as the superuser. Those two get the ping
+// (it reaches AuthenticationOk and leaves with Terminate: nothing is
+// logged). Any other OS user (docker --user 12345:0 without a passwd entry,
+// 1000:1000…) would make the server log "FATAL: Peer authentication failed"
+// on every probe, so for them the verdict comes from what the server never
+// logs: Knock proves the postmaster serves its socket, postmaster.pid's
+// status line (what pg_ctl start -w waits for) says whether it accepts
+// connections, and a startup child process of a postmaster whose status
+// still says ready means crash recovery (PostgreSQL does not rewrite the
+// status line then).
+func (r Runner) socketCheck(ctx context.Context, st state.State, address, where string, res *Result) bool {
+	mapped := peerMapped
+	if r.mapped != nil {
+		mapped = r.mapped
+	}
+	if mapped(address) {
+		return false
+	}
+	res.Details["probe"] = "knock"
+	pgdata := r.pgdata(st)
+	r.progress.set("reading " + filepath.Join(pgdata, proc.PostmasterPIDFile))
+	pf, err := proc.ReadPIDFile(pgdata)
+	port := st.Port
+	if port <= 0 {
+		port = 5432
+	}
+	known := err == nil && pf.Port == port
+	r.progress.set("knocking at PostgreSQL's socket (" + where + ")")
+	if err := pgwire.Knock(ctx, "unix", address); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			res.Message = fmt.Sprintf("no answer within %s (%s)", r.Config.Timeout, where)
+		} else {
+			res.Message = fmt.Sprintf("no response (%s): %v", where, err)
+		}
+		return true
+	}
+	pmPID := st.PostmasterPID
+	status := "unknown (postmaster.pid not readable here)"
+	if known {
+		pmPID, status = pf.PID, pf.Status
+	}
+	res.Details["postmaster_status"] = status
+	switch {
+	case known && pf.Status == proc.StatusStopping:
+		res.Message = fmt.Sprintf("not accepting connections: the database system is shutting down (%s)", where)
+	case known && pf.Status == proc.StatusStandby:
+		res.Message = fmt.Sprintf("not accepting connections: standby without hot standby (%s)", where)
+	case known && pf.Status != proc.StatusReady:
+		res.Message = fmt.Sprintf("not accepting connections: the database system is starting up (%s)", where)
+	case r.recovering(pmPID, pgdata, known):
+		res.Message = fmt.Sprintf("not accepting connections: the database system is in recovery mode (%s)", where)
+	default:
+		res.Healthy = true
+		res.Message = fmt.Sprintf("accepting connections (%s)", where)
+	}
+	return true
+}
+
+// peerMapped reports whether pgdock's ident map lets this process's OS user
+// in over the socket: root, or the user the server runs as (the socket's
+// owner) when it has a name the server can look up.
+func peerMapped(socket string) bool {
+	euid := os.Geteuid()
+	if euid == 0 {
+		return true
+	}
+	fi, err := os.Stat(socket)
+	if err != nil {
+		return false
+	}
+	sys, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(sys.Uid) != euid {
+		return false
+	}
+	_, err = user.LookupId(strconv.Itoa(euid))
+	return err == nil
+}
+
+// startupTitle matches the process title of PostgreSQL's startup process
+// ("postgres: startup recovering …", "postgres: <cluster_name>: startup …").
+var startupTitle = regexp.MustCompile(`^postgres: (?:[^:]*: )?startup\b`)
+
+// recovering reports whether a postmaster whose status line says ready is
+// in crash recovery: its startup process runs (a hot standby's runs for
+// good: standby.signal in PGDATA tells them apart when PGDATA is readable).
+func (r Runner) recovering(pmPID int, pgdata string, pgdataReadable bool) bool {
+	if pmPID <= 0 {
+		return false
+	}
+	r.progress.set("looking for a startup process of postmaster " + strconv.Itoa(pmPID))
+	kids, err := proc.Children(pmPID)
+	if err != nil {
+		return false
+	}
+	for _, pid := range kids {
+		if title, err := proc.Title(pid); err == nil && startupTitle.MatchString(title) {
+			if pgdataReadable {
+				if _, err := os.Lstat(filepath.Join(pgdata, "standby.signal")); err == nil {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // plugin checks one plugin: its process lives, and it says it is healthy.

@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,7 +68,7 @@ func (c *Cluster) StartStandby() (*Server, error) {
 		return nil, err
 	}
 	sock := filepath.Join(c.Base, "standby-sock")
-	if err := c.Env.Mkdir(sock); err != nil && !os.IsExist(err) {
+	if err := c.Env.Mkdir(sock); err != nil && !errors.Is(err, os.ErrExist) { // a second standby reuses it
 		return nil, err
 	}
 	port, err := FreePort()

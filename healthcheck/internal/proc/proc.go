@@ -26,6 +26,7 @@ type Info struct {
 	PID   int
 	Comm  string // executable name, at most 15 bytes
 	State byte   // R, S, D, Z, T, X, …
+	PPID  int    // parent pid
 	// StartTicks is the start time in clock ticks after boot.
 	StartTicks uint64
 }
@@ -61,7 +62,11 @@ func parseStat(pid int, data []byte) (Info, error) {
 	if err != nil {
 		return Info{}, fmt.Errorf("process %d: malformed start time: %w", pid, err)
 	}
-	return Info{PID: pid, Comm: string(data[open+1 : closing]), State: fields[0][0], StartTicks: start}, nil
+	ppid, err := strconv.Atoi(fields[1])
+	if err != nil {
+		return Info{}, fmt.Errorf("process %d: malformed parent pid: %w", pid, err)
+	}
+	return Info{PID: pid, Comm: string(data[open+1 : closing]), State: fields[0][0], PPID: ppid, StartTicks: start}, nil
 }
 
 // Alive reports whether pid names a running (not zombie) process. Where
@@ -172,4 +177,87 @@ func ReadPostmasterPID(pgdata string) (int, error) {
 		return 0, fmt.Errorf("%s: first line %q is not a pid", path, first)
 	}
 	return pid, nil
+}
+
+// Postmaster status words on line 8 of postmaster.pid (PostgreSQL's
+// PM_STATUS_*; pg_ctl start -w waits for ready or standby).
+const (
+	StatusStarting = "starting" // starting up, or in (crash) recovery
+	StatusStopping = "stopping" // shutdown requested
+	StatusReady    = "ready"    // accepting connections
+	StatusStandby  = "standby"  // hot standby: accepting read-only connections
+)
+
+// PIDFile is what postmaster.pid says about the running server.
+type PIDFile struct {
+	PID     int
+	DataDir string
+	Port    int
+	// Status is one of the Status* words, or "" when the postmaster has not
+	// written it yet.
+	Status string
+}
+
+// ReadPIDFile reads and parses <pgdata>/postmaster.pid.
+func ReadPIDFile(pgdata string) (PIDFile, error) {
+	data, err := ReadPostmasterPIDFile(pgdata)
+	if err != nil {
+		return PIDFile{}, err
+	}
+	return ParsePIDFile(data)
+}
+
+// ParsePIDFile parses the content of postmaster.pid: pid, data directory,
+// start time, port, socket directory, listen address, shared memory key and
+// status, one per line (a postmaster that is still starting may have
+// written fewer lines).
+func ParsePIDFile(data []byte) (PIDFile, error) {
+	lines := strings.Split(string(data), "\n")
+	var f PIDFile
+	pid, err := strconv.Atoi(strings.TrimSpace(lines[0]))
+	if err != nil || pid <= 0 {
+		return f, fmt.Errorf("postmaster.pid: first line %q is not a pid", lines[0])
+	}
+	f.PID = pid
+	if len(lines) > 1 {
+		f.DataDir = lines[1]
+	}
+	if len(lines) > 3 {
+		f.Port, _ = strconv.Atoi(strings.TrimSpace(lines[3]))
+	}
+	if len(lines) > 7 {
+		f.Status = strings.TrimSpace(lines[7])
+	}
+	return f, nil
+}
+
+// Children returns the pids of ppid's live children, from a scan of /proc
+// (CONFIG_PROC_CHILDREN's children file is not everywhere).
+func Children(ppid int) ([]int, error) {
+	entries, err := os.ReadDir(Root)
+	if err != nil {
+		return nil, fmt.Errorf("list processes: %w", err)
+	}
+	var kids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == ppid {
+			continue
+		}
+		info, err := Stat(pid)
+		if err == nil && info.PPID == ppid && !info.Zombie() {
+			kids = append(kids, pid)
+		}
+	}
+	return kids, nil
+}
+
+// Title returns a process's command line with its NUL separators as
+// spaces: for a PostgreSQL process, its process title.
+func Title(pid int) (string, error) {
+	data, err := safefile.Read(filepath.Join(Root, strconv.Itoa(pid), "cmdline"), 64<<10)
+	if err != nil {
+		return "", fmt.Errorf("process %d: %w", pid, err)
+	}
+	return strings.TrimSpace(strings.ReplaceAll(string(data), "\x00", " ")), nil
 }

@@ -19,8 +19,8 @@ func TestParseStat(t *testing.T) {
 		want Info
 		err  string
 	}{
-		{name: "plain", line: "42 (postgres) S" + tail, want: Info{PID: 42, Comm: "postgres", State: 'S', StartTicks: 4242}},
-		{name: "comm with spaces and parens", line: "42 (a) (b c) Z" + tail, want: Info{PID: 42, Comm: "a) (b c", State: 'Z', StartTicks: 4242}},
+		{name: "plain", line: "42 (postgres) S" + tail, want: Info{PID: 42, Comm: "postgres", State: 'S', PPID: 1, StartTicks: 4242}},
+		{name: "comm with spaces and parens", line: "42 (a) (b c) Z" + tail, want: Info{PID: 42, Comm: "a) (b c", State: 'Z', PPID: 1, StartTicks: 4242}},
 		{name: "no parens", line: "42 postgres S" + tail, err: "malformed stat line"},
 		{name: "too few fields", line: "42 (postgres) S 1 1", err: "malformed stat line"},
 		{name: "bad state", line: "42 (postgres) SS" + tail, err: "malformed stat line"},
@@ -174,4 +174,46 @@ func TestBootTime(t *testing.T) {
 	boot, err := bootTime()
 	require.NoError(t, err)
 	assert.True(t, boot.Before(time.Now()))
+}
+
+func TestParsePIDFile(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		want PIDFile
+		err  string
+	}{
+		{name: "ready", data: "1234\n/var/lib/postgresql/data\n1700000000\n5432\n/var/run/postgresql\n*\n  5432001         3\nready   \n",
+			want: PIDFile{PID: 1234, DataDir: "/var/lib/postgresql/data", Port: 5432, Status: StatusReady}},
+		{name: "standby", data: "7\n/d\n1\n5433\n/s\n\n0 0\nstandby \n", want: PIDFile{PID: 7, DataDir: "/d", Port: 5433, Status: StatusStandby}},
+		{name: "still starting: no status line yet", data: "7\n/d\n1\n5433\n", want: PIDFile{PID: 7, DataDir: "/d", Port: 5433}},
+		{name: "not a pid", data: "x\n", err: `first line "x" is not a pid`},
+		{name: "empty", data: "", err: "is not a pid"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParsePIDFile([]byte(tc.data))
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestChildrenAndTitle(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	kids, err := Children(os.Getpid())
+	require.NoError(t, err)
+	assert.Contains(t, kids, cmd.Process.Pid)
+	title, err := Title(cmd.Process.Pid)
+	require.NoError(t, err)
+	assert.Equal(t, "sleep 30", title)
+	none, err := Children(cmd.Process.Pid)
+	require.NoError(t, err)
+	assert.Empty(t, none)
 }
