@@ -34,9 +34,12 @@ func TestHealthcheckFollowsTheLifecycle(t *testing.T) {
 
 	p.signal(syscall.SIGTERM)
 	require.Equal(t, 0, p.wait(30*time.Second))
-	for _, check := range []string{"readiness", "liveness"} {
+	// After a clean stop the entrypoint's last word is phase stopped: the
+	// healthcheck says so, not "stale state file".
+	for _, check := range []string{"readiness", "liveness", "startup", "postgresql"} {
 		code, line = s.health(check)
 		assert.Equal(t, 1, code, "%s after stop: %s", check, line)
+		assert.Regexp(t, `^FAIL `+check+`: stopped: entrypoint pid \d+ exited after recording phase stopped`, line)
 	}
 }
 
