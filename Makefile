@@ -61,18 +61,20 @@ generate: deps
 ## image: container images pgdock/postgres:15, pgdock/etcd, pgdock/prometheus, pgdock/postgres-exporter
 ## (offline base from debootstrap when no registry answers; IMAGES="postgres" builds a subset)
 image: build
-	@VERSION=$(VERSION) ./scripts/image.sh $(BIN) $(IMAGES)
+	@./scripts/image.sh $(BIN) $(IMAGES)
 
-## up: run pgdock-entrypoint on this host, data under .run/ (until the images exist)
+## up: the monitoring compose stack (PostgreSQL, postgres_exporter, Prometheus; Grafana when its
+## image exists), images built when missing; without a Docker Engine (or UP_MODE=host) on this host
 up: deps build
-	@./scripts/up.sh $(RUN) $(BIN) $(UP_PORT)
+	@./scripts/up.sh $(RUN) $(BIN) $(UP_PORT) $(UP_MODE)
 
-## down: stop what `make up` started
+## down: remove what `make up` started (PURGE=1: the containers' data volume too)
 down:
-	@./scripts/down.sh $(RUN)
+	@./scripts/down.sh $(RUN) $(if $(PURGE),purge)
 
+## status: health of what `make up` started; non-zero unless healthy
 status:
-	@$(BIN)/pgdock-healthcheck --state-dir $(RUN)/state readiness || true
+	@./scripts/status.sh $(RUN) $(BIN)
 
 clean:
 	rm -rf $(BIN) .bench

@@ -1,24 +1,53 @@
 #!/usr/bin/env bash
-# Stops what `make up` started: SIGTERM to the entrypoint, which stops
-# PostgreSQL (fast shutdown, escalating inside TIMEOUT), then waits.
+# `make down`: removes what `make up` started, in either mode.
+#
+#   scripts/down.sh <run dir> [purge]
+#
+# Container mode: `compose down` of project pgdock (containers and network;
+# with "purge" also its volumes, i.e. the data). Host mode: SIGTERM to the
+# entrypoint, which stops PostgreSQL (fast shutdown, escalating inside
+# TIMEOUT), then a wait of up to 40 s; the data stays in <run dir>/data.
 set -euo pipefail
-run=$1
-pidfile="$run/entrypoint.pid"
-if [ ! -f "$pidfile" ] || ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-  echo "pgdock is not running"
-  rm -f "$pidfile"
-  exit 0
-fi
-pid=$(cat "$pidfile")
-kill -TERM "$pid"
-for _ in $(seq 1 400); do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    rm -f "$pidfile"
-    echo "pgdock stopped"
-    tail -n 1 "$run/entrypoint.log"
-    exit 0
+cd "$(dirname "$0")/.."
+run=$1 purge=${2:-}
+. ./scripts/lib.sh
+did=
+
+if docker info >/dev/null 2>&1; then
+  compose_env "$run" 0
+  if [ -n "$(compose ps -q 2>/dev/null)" ] || { [ -n "$purge" ] && docker volume ls -q | grep -q "^${PGDOCK_PROJECT}_"; }; then
+    args=(down --remove-orphans)
+    [ -z "$purge" ] || args+=(--volumes)
+    # --profile grafana so a Grafana container started by `make up` goes too.
+    if docker-compose --help 2>/dev/null | grep -q -- --profile || docker compose version >/dev/null 2>&1; then
+      compose --profile grafana "${args[@]}" 2>&1 | sed 's/^/  /'
+    else
+      compose "${args[@]}" 2>&1 | sed 's/^/  /'
+    fi
+    echo "pgdock containers removed${purge:+, data volume too}"
+    did=1
   fi
-  sleep 0.1
-done
-echo "pgdock-entrypoint (pid $pid) did not exit in 40 s" >&2
-exit 1
+fi
+
+pidfile="$run/entrypoint.pid"
+if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  pid=$(cat "$pidfile")
+  kill -TERM "$pid"
+  stopped=
+  for _ in $(seq 1 400); do
+    if ! kill -0 "$pid" 2>/dev/null; then stopped=1; break; fi
+    sleep 0.1
+  done
+  if [ -z "$stopped" ]; then
+    echo "pgdock-entrypoint (pid $pid) did not exit in 40 s" >&2
+    exit 1
+  fi
+  rm -f "$pidfile"
+  echo "pgdock (host mode) stopped"
+  tail -n 1 "$run/entrypoint.log"
+  did=1
+else
+  rm -f "$pidfile"
+fi
+[ -n "$did" ] || echo "pgdock is not running"
+exit 0

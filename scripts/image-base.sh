@@ -58,7 +58,10 @@ root=$work/root
 # What the official debian images do to a debootstrap tree: no apt caches or
 # lists, no docs the slim variant drops, apt told to stay small.
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
-  "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/tmp/* "$root"/root/.cache
+  "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/tmp/* "$root"/root/.cache \
+  "$root"/usr/share/man/* "$root"/usr/share/info/*
+find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
 cat > "$root/etc/apt/apt.conf.d/docker-clean" <<'EOF'
 DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
 APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };

@@ -7,10 +7,11 @@
 #
 #   scripts/image.sh <bin dir> [image ...]      images: postgres etcd prometheus postgres-exporter (default: all)
 #
-# Environment: BASE_IMAGE (force a base), PGDOCK_IMAGE_PREFIX (default pgdock),
-# VERSION (label). Progress on stderr; a size summary at the end.
+# Environment: BASE_IMAGE (force a base), PGDOCK_IMAGE_PREFIX (default pgdock).
+# Progress on stderr; sizes at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ./scripts/lib.sh
 bin=$(cd "$1" && pwd)
 shift
 images=("$@")
@@ -37,35 +38,60 @@ tag_of() {
   esac
 }
 
-# Stages the postgres image's build context under bin/image/postgres: the two
-# binaries, the plugin names as hard links to one pgdock-plugins binary, their
-# SHA256SUMS, and docker/rootfs. Modes are set here; COPY keeps them.
+# Stages the postgres image's build context under bin/image/postgres/root:
+# the two binaries, the official script names (docker/rootfs), the plugin
+# names as hard links to one pgdock-plugins binary and their SHA256SUMS.
+# Modes are set here (COPY keeps them and makes everything root-owned), and
+# checked here, before the build.
 stage_postgres() {
   local ctx=$bin/image/postgres
+  local root=$ctx/root
+  local plugins=$root/usr/lib/pgdock/plugins
   for f in pgdock-entrypoint pgdock-healthcheck pgdock-plugins; do
     [ -x "$bin/$f" ] || { echo "image: $bin/$f missing; run make build" >&2; exit 1; }
   done
   rm -rf "$ctx"
-  mkdir -p "$ctx/bin" "$ctx/plugins"
-  chmod 0755 "$ctx" "$ctx/bin" "$ctx/plugins"
-  install -m 0755 "$bin/pgdock-entrypoint" "$bin/pgdock-healthcheck" "$ctx/bin/"
+  mkdir -p "$root/usr/local/bin" "$plugins"
+  cp -a docker/rootfs/. "$root/"
+  install -m 0755 "$bin/pgdock-entrypoint" "$bin/pgdock-healthcheck" "$root/usr/local/bin/"
   local names first=""
   names=$("$bin/pgdock-plugins" list)
+  [ -n "$names" ] || { echo "image: pgdock-plugins lists no plugin" >&2; exit 1; }
   for n in $names; do
     if [ -z "$first" ]; then
-      install -m 0755 "$bin/pgdock-plugins" "$ctx/plugins/pgdock-plugin-$n"
+      install -m 0755 "$bin/pgdock-plugins" "$plugins/pgdock-plugin-$n"
       first=$n
     else
-      ln "$ctx/plugins/pgdock-plugin-$first" "$ctx/plugins/pgdock-plugin-$n"
+      ln "$plugins/pgdock-plugin-$first" "$plugins/pgdock-plugin-$n"
     fi
   done
-  (cd "$ctx/plugins" && sha256sum pgdock-plugin-* > SHA256SUMS && chmod 0644 SHA256SUMS)
-  cp -a docker/rootfs "$ctx/rootfs"
-  chmod -R go-w "$ctx/rootfs"
-  # The context's timestamps do not matter to the cache (content does), but
-  # keep them stable anyway.
+  (cd "$plugins" && sha256sum pgdock-plugin-* > SHA256SUMS && chmod 0644 SHA256SUMS)
+  find "$ctx" -type d -exec chmod 0755 {} +
+  chmod -R go-w "$ctx"
+  local bad
+  bad=$(find "$root" ! -type l -perm /022 -print)
+  [ -z "$bad" ] || { echo "image: writable by group or others: $bad" >&2; exit 1; }
+  # The legacy builder's cache key includes mtimes: keep them fixed so an
+  # unchanged binary never rebuilds the layer.
   find "$ctx" -exec touch -h -d @0 {} +
   echo "$ctx"
+}
+
+# What the built postgres image must hold; fails the build otherwise.
+check_postgres() { # tag
+  docker run --rm --entrypoint /bin/bash "$1" -ec '
+    cd /usr/lib/pgdock/plugins
+    sha256sum --check --quiet SHA256SUMS
+    bad=$(find /usr/lib/pgdock \( ! -user root -o ! -group root -o -perm /022 \) -print)
+    [ -z "$bad" ] || { echo "not root-owned or writable by others: $bad" >&2; exit 1; }
+    [ "$(id -u postgres):$(id -g postgres)" = 999:999 ]
+    [ "$(stat -c %a /var/run/postgresql /run/pgdock)" = "3777
+3777" ]
+    pgdock-entrypoint version >/dev/null
+    pgdock-healthcheck --help >/dev/null 2>&1 || [ $? -le 2 ]
+    postgres --version >/dev/null
+    locale -a | grep -qx en_US.utf8
+  ' >&2
 }
 
 for img in "${images[@]}"; do
@@ -76,9 +102,12 @@ for img in "${images[@]}"; do
   start=$(date +%s.%N)
   echo "image: building $tag" >&2
   docker build -q -f "docker/$img/Dockerfile" --build-arg "BASE_IMAGE=$base" \
-    --label "org.opencontainers.image.version=${VERSION:-dev}" \
-    --label "org.opencontainers.image.source=https://github.com/pgdock/pgdock" \
     -t "$tag" "$ctx" >/dev/null
+  if [ "$img" = postgres ]; then
+    check_postgres "$tag"
+    # For `make up`: which binaries this image holds.
+    echo "$(docker image inspect -f '{{.Id}}' "$tag") $(binaries_digest "$bin")" > "$bin/image/postgres.built"
+  fi
   awk -v t="$tag" -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "image: built %s in %.1f s\n", t, e - s }' >&2
 done
 

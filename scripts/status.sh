@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make status`: health of what `make up` started; exits 0 only when it is
+# up and healthy (1 when unhealthy, 3 when nothing runs).
+#
+#   scripts/status.sh <run dir> <bin dir>
+set -uo pipefail
+cd "$(dirname "$0")/.."
+run=$1 bin=$2
+. ./scripts/lib.sh
+
+if docker info >/dev/null 2>&1; then
+  compose_env "$run" 0
+  ids=$(compose ps -q 2>/dev/null)
+  if [ -n "$ids" ]; then
+    rc=0
+    for id in $ids; do
+      line=$(docker inspect -f '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}' "$id")
+      echo "$line"
+      case $line in
+        *" running healthy" | *" running -") ;;
+        *) rc=1 ;;
+      esac
+    done
+    pg=$(compose ps -q postgres 2>/dev/null)
+    if [ -n "$pg" ]; then
+      docker exec "$pg" pgdock-healthcheck readiness || rc=1
+    else
+      echo "no postgres container"
+      rc=1
+    fi
+    exit $rc
+  fi
+fi
+
+if [ -f "$run/entrypoint.pid" ] && kill -0 "$(cat "$run/entrypoint.pid")" 2>/dev/null; then
+  echo "host mode, pid $(cat "$run/entrypoint.pid")"
+  exec "$bin/pgdock-healthcheck" --state-dir "$run/state" readiness
+fi
+echo "pgdock is not running (make up starts it)" >&2
+exit 3
