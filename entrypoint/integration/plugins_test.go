@@ -2,10 +2,13 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +22,65 @@ import (
 func (s *site) withExample(kv ...string) *site {
 	s.set("PGDOCK_PLUGIN_DIR", pluginDir, "EXAMPLE_ENABLE", "true")
 	return s.set(kv...)
+}
+
+// withFaulty enables the test-only faulty plugin (its FAULTY_* knobs inject
+// faults) from a directory of its own.
+func (s *site) withFaulty(kv ...string) *site {
+	s.set("PGDOCK_PLUGIN_DIR", faultyPluginDir(s.t), "FAULTY_ENABLE", "true")
+	return s.set(kv...)
+}
+
+var faulty struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// faultyPluginDir builds plugins/sdk/internal/faulty once into a plugin
+// directory beside the example's, with its SHA256SUMS.
+func faultyPluginDir(t *testing.T) string {
+	t.Helper()
+	faulty.once.Do(func() {
+		dir := filepath.Join(filepath.Dir(pluginDir), "faulty-plugins")
+		if faulty.err = os.MkdirAll(dir, 0o755); faulty.err != nil {
+			return
+		}
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, "pgdock-plugin-faulty"), "../../plugins/sdk/internal/faulty")
+		if out, err := build.CombinedOutput(); err != nil {
+			faulty.err = fmt.Errorf("build the faulty plugin: %w\n%s", err, out)
+			return
+		}
+		sum := exec.Command("sh", "-c", "sha256sum pgdock-plugin-* > SHA256SUMS")
+		sum.Dir = dir
+		if out, err := sum.CombinedOutput(); err != nil {
+			faulty.err = fmt.Errorf("checksums: %w\n%s", err, out)
+			return
+		}
+		faulty.dir = dir
+	})
+	require.NoError(t, faulty.err)
+	return faulty.dir
+}
+
+// pluginProcesses lists the live processes whose argv[0] is binary.
+func pluginProcesses(binary string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if argv0, _, _ := strings.Cut(string(cmdline), "\x00"); argv0 == binary && !zombie(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 func (s *site) readState(t *testing.T) state.State {
@@ -73,7 +135,7 @@ func TestExamplePluginEveryHookAndCleanStop(t *testing.T) {
 	p := s.start()
 	p.ready()
 	out := p.out.String()
-	assert.Contains(t, out, "plugin started")
+	assert.Equal(t, 1, strings.Count(out, "plugin started"), "one plugin, one \"plugin started\" line:\n%s", out)
 	// configure: the setting and the hba rule reached the managed files
 	assert.Equal(t, "hi there", s.query("postgres", "secret", "postgres", "SHOW pgdock_example.greeting"))
 	hba, err := os.ReadFile(filepath.Join(s.PGData, "pgdock_hba.conf"))
@@ -139,7 +201,7 @@ func TestPluginsGoneAfterEntrypointError(t *testing.T) {
 
 func TestPluginCrashPolicies(t *testing.T) {
 	t.Run("fail stops PostgreSQL", func(t *testing.T) {
-		s := newSite(t).withExample("POSTGRES_PASSWORD", "secret", "EXAMPLE_CRASH_AFTER", "4s")
+		s := newSite(t).withFaulty("POSTGRES_PASSWORD", "secret", "FAULTY_CRASH_AFTER", "4s")
 		p := s.start()
 		// The crash may come before or after readiness on a slow machine; either way it ends the run.
 		p.waitFor("plugin crashed; stopping PostgreSQL", 1, 60*time.Second)
@@ -150,7 +212,7 @@ func TestPluginCrashPolicies(t *testing.T) {
 		assert.Contains(t, out, "received fast shutdown request")
 	})
 	t.Run("continue keeps PostgreSQL", func(t *testing.T) {
-		s := newSite(t).withExample("POSTGRES_PASSWORD", "secret", "EXAMPLE_CRASH_AFTER", "3s", "EXAMPLE_CRASH_POLICY", "continue")
+		s := newSite(t).withFaulty("POSTGRES_PASSWORD", "secret", "FAULTY_CRASH_AFTER", "3s", "FAULTY_CRASH_POLICY", "continue")
 		p := s.start()
 		p.waitFor("crash policy continue", 1, 60*time.Second)
 		p.ready()
@@ -201,4 +263,74 @@ func TestConfigRenderAsksPlugins(t *testing.T) {
 	assert.Contains(t, out, "pgdock_example.greeting = 'hello'")
 	assert.Contains(t, out, "host all all 192.0.2.0/24 reject")
 	assert.Contains(t, out, "example.conf")
+}
+
+// A stop (SIGTERM) while a plugin hangs before its handshake is honoured at
+// once, well inside TIMEOUT, not after the plugin start timeout; the plugin
+// (which ignores SIGTERM) is killed with its process group.
+func TestStopDuringPluginHandshake(t *testing.T) {
+	s := newSite(t).withFaulty("POSTGRES_PASSWORD", "secret", "TIMEOUT", "3",
+		"FAULTY_HANG_AT_START", "1m", "FAULTY_IGNORE_TERM", "true")
+	bin := filepath.Join(faultyPluginDir(t), "pgdock-plugin-faulty")
+	p := s.start()
+	var pids []int
+	require.Eventually(t, func() bool { pids = pluginProcesses(bin); return len(pids) > 0 || p.exited() },
+		30*time.Second, 5*time.Millisecond, "the plugin never started")
+	require.False(t, p.exited(), "entrypoint exited early:\n%s", p.out.String())
+	begin := time.Now()
+	p.signal(syscall.SIGTERM)
+	code := p.wait(10 * time.Second)
+	took := time.Since(begin)
+	t.Logf("exit %s after SIGTERM", took)
+	assert.Less(t, took, 1500*time.Millisecond, "exit after SIGTERM took %s", took)
+	assert.Equal(t, 1, code)
+	out := p.out.String()
+	assert.Contains(t, out, "stop requested while the plugins were starting")
+	assert.NotContains(t, out, "no handshake within", "the start timeout was not waited for")
+	assertGone(t, pids)
+	assert.False(t, fileExists(filepath.Join(s.PGData, "PG_VERSION")), "nothing initialised")
+}
+
+// A plugin that is a symbolic link, or a plugin directory others may write,
+// is refused before anything starts, naming the fix.
+func TestUnsafePluginDirectoryRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, dir string)
+		want    []string
+	}{
+		{name: "symlinked plugin", prepare: func(t *testing.T, dir string) {
+			require.NoError(t, os.Symlink(filepath.Join(pluginDir, "pgdock-plugin-example"), filepath.Join(dir, "pgdock-plugin-example")))
+		}, want: []string{"is a symbolic link", "replace the link"}},
+		{name: "group-writable directory", prepare: func(t *testing.T, dir string) {
+			copyFile(t, filepath.Join(pluginDir, "pgdock-plugin-example"), filepath.Join(dir, "pgdock-plugin-example"), 0o755)
+			require.NoError(t, os.Chmod(dir, 0o775))
+		}, want: []string{"writable by its group or others", "chmod go-w " + "DIR"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, err := os.MkdirTemp("", "pgd-plugins-")
+			require.NoError(t, err)
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			require.NoError(t, os.Chmod(dir, 0o755))
+			copyFile(t, filepath.Join(pluginDir, "SHA256SUMS"), filepath.Join(dir, "SHA256SUMS"), 0o644)
+			tt.prepare(t, dir)
+			s := newSite(t).set("POSTGRES_PASSWORD", "secret", "EXAMPLE_ENABLE", "true", "PGDOCK_PLUGIN_DIR", dir)
+			code, out := s.run()
+			assert.Equal(t, 1, code)
+			for _, w := range tt.want {
+				assert.Contains(t, out, strings.ReplaceAll(w, "DIR", dir))
+			}
+			assert.NotContains(t, out, "plugin started")
+			assert.False(t, fileExists(filepath.Join(s.PGData, "PG_VERSION")), "nothing initialised")
+		})
+	}
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(to, data, mode))
+	require.NoError(t, os.Chmod(to, mode))
 }

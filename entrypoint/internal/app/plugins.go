@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/pgdock/pgdock/entrypoint/internal/fsutil"
 	"github.com/pgdock/pgdock/entrypoint/internal/pluginhost"
+	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
 	"github.com/pgdock/pgdock/entrypoint/internal/render"
 	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
@@ -34,25 +37,36 @@ func (r *runner) startPlugins(ctx context.Context, socketDir string) (*plugins, 
 		return nil, nil
 	}
 	r.startReaper()
-	m, err := pluginhost.Start(ctx, pluginhost.Options{
+	// A stop requested while the plugins start (a handshake may take up to
+	// the start timeout) ends the start at once: their process groups are
+	// killed and the entrypoint exits without starting PostgreSQL.
+	sigCtx, stopNotify := signal.NotifyContext(ctx, stopSignals...)
+	defer stopNotify()
+	m, err := pluginhost.Start(sigCtx, pluginhost.Options{
 		Dir:          r.cfg.PluginDir,
 		Env:          r.cfg.Env,
 		SocketDir:    socketDir,
 		Logger:       r.log,
 		ExtensionDir: extensionDir(r.bin.Dir),
 		Reaper:       r.reaper,
+		TrustUIDs:    r.trustedPluginOwners(),
 	})
 	if err != nil {
+		if sigCtx.Err() != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("stop requested while the plugins were starting; exiting without starting PostgreSQL: %w", err)
+		}
 		return nil, err
 	}
 	p := &plugins{m: m, log: r.log}
 	var problems []string
-	for _, pr := range m.Validate(ctx) {
+	for _, pr := range m.Validate(sigCtx) {
 		problems = append(problems, pr.String())
 	}
-	for _, d := range m.Descriptions() {
-		r.log.Info("plugin started", zap.String("plugin", d.Name), zap.String("version", d.Version),
-			zap.Int("pid", d.Pid), zap.Duration("handshake", d.StartDuration))
+	if sigCtx.Err() != nil && ctx.Err() == nil {
+		m.Stop()
+		return nil, errors.New("stop requested while the plugins were validating; exiting without starting PostgreSQL")
+	}
+	for _, d := range m.Descriptions() { // pluginhost logged "plugin started" for each
 		if d.ProvidesMode != "" {
 			problems = append(problems, fmt.Sprintf("plugin %s: provides run mode %q, which this entrypoint does not run yet", d.Name, d.ProvidesMode))
 		}
@@ -62,6 +76,24 @@ func (r *runner) startPlugins(ctx context.Context, socketDir string) (*plugins, 
 		return nil, fmt.Errorf("plugin validation failed:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return p, nil
+}
+
+// trustedPluginOwners are the uids besides root that may own the plugin
+// directory, binaries and SHA256SUMS: the uid this process runs as, unless
+// it is the server user, the uid privileges were dropped to (code run by a
+// database superuser runs as that user: it must not be able to change what
+// the entrypoint starts). So a start as root or as the server user trusts
+// root only, and a start as any other uid (make up as a developer, docker
+// run --user 1000) also trusts that uid.
+func (r *runner) trustedPluginOwners() []int {
+	uid := os.Getuid()
+	if uid == 0 {
+		return nil
+	}
+	if id, err := privilege.Lookup(r.o.ServerUser); err == nil && id.UID == uid {
+		return nil
+	}
+	return []int{uid}
 }
 
 // extensionDir is PostgreSQL's extension directory for a Debian bin dir
