@@ -303,7 +303,7 @@ func TestUnsafePluginDirectoryRefused(t *testing.T) {
 			require.NoError(t, os.Symlink(filepath.Join(pluginDir, "pgdock-plugin-example"), filepath.Join(dir, "pgdock-plugin-example")))
 		}, want: []string{"is a symbolic link", "replace the link"}},
 		{name: "group-writable directory", prepare: func(t *testing.T, dir string) {
-			copyFile(t, filepath.Join(pluginDir, "pgdock-plugin-example"), filepath.Join(dir, "pgdock-plugin-example"), 0o755)
+			copyPluginFile(t, filepath.Join(pluginDir, "pgdock-plugin-example"), filepath.Join(dir, "pgdock-plugin-example"), 0o755)
 			require.NoError(t, os.Chmod(dir, 0o775))
 		}, want: []string{"writable by its group or others", "chmod go-w " + "DIR"}},
 	}
@@ -313,7 +313,7 @@ func TestUnsafePluginDirectoryRefused(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { os.RemoveAll(dir) })
 			require.NoError(t, os.Chmod(dir, 0o755))
-			copyFile(t, filepath.Join(pluginDir, "SHA256SUMS"), filepath.Join(dir, "SHA256SUMS"), 0o644)
+			copyPluginFile(t, filepath.Join(pluginDir, "SHA256SUMS"), filepath.Join(dir, "SHA256SUMS"), 0o644)
 			tt.prepare(t, dir)
 			s := newSite(t).set("POSTGRES_PASSWORD", "secret", "EXAMPLE_ENABLE", "true", "PGDOCK_PLUGIN_DIR", dir)
 			code, out := s.run()
@@ -327,7 +327,7 @@ func TestUnsafePluginDirectoryRefused(t *testing.T) {
 	}
 }
 
-func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+func copyPluginFile(t *testing.T, from, to string, mode os.FileMode) {
 	t.Helper()
 	data, err := os.ReadFile(from)
 	require.NoError(t, err)
