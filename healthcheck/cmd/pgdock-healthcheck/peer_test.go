@@ -120,3 +120,29 @@ func runAs(t *testing.T, bin string, cred *syscall.Credential, args ...string) (
 	}
 	return cmd.ProcessState.ExitCode(), who + ": " + out.String()
 }
+
+// Run as an arbitrary uid without PGDOCK_STATE_DIR, the healthcheck finds
+// the state where the entrypoint run as that uid puts it (state.ResolveDir:
+// /run/pgdock when that uid may use it, else /tmp/pgdock-<uid>).
+func TestStateDirWithoutEnvAsArbitraryUID(t *testing.T) {
+	pgtest.NeedRoot(t, "runs the healthcheck as another uid")
+	const uid = 23456
+	dir := state.ResolveDir("", uid)
+	if dir != state.FallbackDir(uid) {
+		pgtest.Missing(t, state.DefaultDir+" is usable by uid 23456 on this host; this test writes only into "+state.FallbackDir(uid))
+	}
+	_, err := os.Lstat(dir)
+	require.True(t, os.IsNotExist(err), "%s exists already; not touching it", dir)
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chown(dir, uid, 0))
+	require.NoError(t, state.Write(dir, state.State{Phase: state.PhaseSleeping, Mode: "sleep", PID: os.Getpid()}))
+	require.NoError(t, os.Chown(state.Path(dir), uid, 0))
+	bin := filepath.Join(t.TempDir(), "pgdock-healthcheck")
+	require.NoError(t, os.Chmod(filepath.Dir(bin), 0o755))
+	require.NoError(t, os.Chmod(filepath.Dir(filepath.Dir(bin)), 0o755))
+	copyFile(t, binary, bin, 0o755)
+	code, out := runAs(t, bin, &syscall.Credential{Uid: uid, Gid: 0}, "liveness")
+	assert.Equal(t, 0, code, out)
+	assert.Regexp(t, `^23456: OK liveness: entrypoint pid \d+ alive \(phase sleeping\)`, out)
+}

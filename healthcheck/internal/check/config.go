@@ -4,16 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pgdock/pgdock/healthcheck/internal/disk"
+	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
 // Defaults.
 const (
-	DefaultStateDir        = "/run/pgdock"
+	DefaultStateDir        = state.DefaultDir
 	DefaultTimeout         = 5 * time.Second
 	DefaultPGData          = "/var/lib/postgresql/data"
 	DefaultPatroniRESTPort = 8008
@@ -70,13 +72,17 @@ func DefaultConfig() Config {
 }
 
 // FromEnv returns the defaults overridden by the environment, read through
-// getenv. It reports every bad variable at once.
+// getenv. It reports every bad variable at once. Without PGDOCK_STATE_DIR the
+// state directory follows the entrypoint's rule (state.ResolveDir) for this
+// process's uid: /run/pgdock when usable, else /tmp/pgdock-<uid>.
 func FromEnv(getenv func(string) string) (Config, error) {
+	return fromEnv(getenv, os.Geteuid())
+}
+
+func fromEnv(getenv func(string) string, uid int) (Config, error) {
 	c := DefaultConfig()
 	var errs []error
-	if v := getenv(EnvStateDir); v != "" {
-		c.StateDir = v
-	}
+	c.StateDir = state.ResolveDir(getenv(EnvStateDir), uid)
 	if v := getenv(EnvPGData); v != "" {
 		c.DefaultPGData = v
 	}

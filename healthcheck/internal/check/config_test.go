@@ -1,6 +1,7 @@
 package check
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgdock/pgdock/healthcheck/internal/disk"
+	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
 func TestFromEnv(t *testing.T) {
@@ -42,6 +44,7 @@ func TestFromEnv(t *testing.T) {
 			}
 			require.NoError(t, err)
 			want := DefaultConfig()
+			want.StateDir = state.ResolveDir("", os.Geteuid())
 			tc.want(&want)
 			assert.Equal(t, want, got)
 			assert.NoError(t, got.Validate())
@@ -87,4 +90,20 @@ func TestParseTimeout(t *testing.T) {
 	}
 	_, err := ParseTimeout("5 seconds")
 	assert.ErrorContains(t, err, "want a duration")
+}
+
+// Without PGDOCK_STATE_DIR the healthcheck finds the state directory by the
+// entrypoint's own rule, for its uid.
+func TestFromEnvStateDirFollowsTheEntrypointsRule(t *testing.T) {
+	for _, uid := range []int{0, 999, 12345} {
+		c, err := fromEnv(func(string) string { return "" }, uid)
+		require.NoError(t, err)
+		assert.Equal(t, state.ResolveDir("", uid), c.StateDir, "uid %d", uid)
+		c, err = fromEnv(func(k string) string { return map[string]string{EnvStateDir: "/srv/state"}[k] }, uid)
+		require.NoError(t, err)
+		assert.Equal(t, "/srv/state", c.StateDir, "uid %d", uid)
+	}
+	c, err := fromEnv(func(string) string { return "" }, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "/run/pgdock", c.StateDir, "root always uses /run/pgdock")
 }
