@@ -1,0 +1,2 @@
+// Package cli is testrig's command line (cobra): list, run and their flags.
+package cli

@@ -1,0 +1,42 @@
+package runner
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/testrig/internal/scenario"
+)
+
+func TestSelect(t *testing.T) {
+	all := []scenario.Scenario{{Name: "direct"}, {Name: "user"}, {Name: "sleep"}}
+	for _, tc := range []struct {
+		args    []string
+		want    []string
+		wantErr string
+	}{
+		{nil, []string{"direct", "user", "sleep"}, ""},
+		{[]string{"sleep", "direct"}, []string{"sleep", "direct"}, ""},
+		{[]string{"sleep", "sleep"}, []string{"sleep"}, ""},
+		{[]string{"patroni"}, nil, `unknown scenario "patroni" (known: direct, user, sleep)`},
+	} {
+		got, err := Select(all, tc.args)
+		if tc.wantErr != "" {
+			assert.EqualError(t, err, tc.wantErr)
+			continue
+		}
+		require.NoError(t, err)
+		var names []string
+		for _, s := range got {
+			names = append(names, s.Name)
+		}
+		assert.Equal(t, tc.want, names)
+	}
+}
+
+func TestRunValidates(t *testing.T) {
+	_, err := Run(context.Background(), Options{})
+	assert.ErrorContains(t, err, "no Engine driver")
+}
