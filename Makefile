@@ -7,12 +7,13 @@ BIN       := $(CURDIR)/bin
 RUN       := $(CURDIR)/.run
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
-MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/bundle
+MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/bundle testrig
 PLUGINS   := example
 UP_PORT   ?= 55432
+TESTRIG_OUT ?= $(CURDIR)/.testrig
 export CGO_ENABLED := 0
 
-.PHONY: deps build test test-unit lint vet fmt bench up down status cover generate clean image
+.PHONY: deps build test test-unit lint vet fmt bench up down status cover generate clean image testrig dashboards
 
 ## deps: install host packages (PostgreSQL 15, Patroni, etcd, pgBackRest, …), idempotently
 deps:
@@ -40,6 +41,7 @@ vet:
 ## test: every test tier that applies on this machine (installs deps first)
 test: deps lint
 	PGDOCK_TEST_REQUIRE=1 $(GO) test -count=1 -timeout 20m $(addsuffix /...,$(addprefix ./,$(MODULES)))
+	@$(MAKE) --no-print-directory testrig
 
 ## test-unit: unit tests only (no PostgreSQL needed)
 test-unit:
@@ -63,6 +65,17 @@ generate: deps
 image: build
 	@./scripts/image.sh $(BIN) $(IMAGES)
 
+## testrig: the container scenarios (docs/testrig.md) on the images of `make image`;
+## JUnit and a Markdown report with SVG timelines in .testrig/ (SCENARIOS="direct sleep" runs a subset)
+testrig: image
+	@mkdir -p $(TESTRIG_OUT)
+	cd testrig && $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/testrig ./cmd/testrig
+	$(BIN)/testrig run --root $(CURDIR) --junit $(TESTRIG_OUT)/junit.xml --report $(TESTRIG_OUT)/report.md $(SCENARIOS)
+
+## dashboards: regenerate the Grafana dashboard JSON (Go, grafana-foundation-sdk) in compose/monitoring
+dashboards:
+	cd testrig && $(GO) run ./cmd/pgdock-dashboards -root $(CURDIR)
+
 ## up: the monitoring compose stack (PostgreSQL, postgres_exporter, Prometheus; Grafana when its
 ## image exists), images built when missing; without a Docker Engine (or UP_MODE=host) on this host
 up: deps build
@@ -77,4 +90,4 @@ status:
 	@./scripts/status.sh $(RUN) $(BIN)
 
 clean:
-	rm -rf $(BIN) .bench
+	rm -rf $(BIN) .bench .testrig

@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -22,8 +23,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/pgdock/pgdock/plugins/sdk/sdktest"
 	"github.com/pgdock/pgdock/testrig/internal/composefile"
-	"github.com/pgdock/pgdock/testrig/internal/prereq"
 )
 
 // newDriver connects to the Engine or handles the missing prerequisite.
@@ -33,7 +34,7 @@ func newDriver(t *testing.T, runID string) *Driver {
 	defer cancel()
 	d, err := New(ctx, zaptest.NewLogger(t), runID)
 	if err != nil {
-		prereq.Missing(t, "a Docker Engine: %v", err)
+		sdktest.Missing(t, fmt.Sprintf("a Docker Engine: %v", err))
 	}
 	t.Cleanup(func() { _ = d.Close() })
 	return d
