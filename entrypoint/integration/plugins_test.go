@@ -46,7 +46,8 @@ func faultyPluginDir(t *testing.T) string {
 		if faulty.err = os.MkdirAll(dir, 0o755); faulty.err != nil {
 			return
 		}
-		build := exec.Command("go", "build", "-o", filepath.Join(dir, "pgdock-plugin-faulty"), "../../plugins/sdk/internal/faulty")
+		// In the SDK's own module (-C), with or without go.work.
+		build := exec.Command("go", "build", "-C", "../../plugins/sdk", "-o", filepath.Join(dir, "pgdock-plugin-faulty"), "./internal/faulty")
 		if out, err := build.CombinedOutput(); err != nil {
 			faulty.err = fmt.Errorf("build the faulty plugin: %w\n%s", err, out)
 			return

@@ -18,7 +18,6 @@ import (
 // Helper binaries, built once by TestMain.
 var (
 	testPluginBin string // internal/testplugin: echo.Echo, configurable versions
-	examplePlugin string // plugins/example: the example plugin
 )
 
 func TestMain(m *testing.M) {
@@ -28,11 +27,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testPluginBin = filepath.Join(dir, "testplugin")
-	examplePlugin = filepath.Join(dir, "pgdock-plugin-example")
 	builds := [][]string{
 		{"go", "build", "-o", testPluginBin, "./internal/testplugin"},
-		// Resolved through go.work (the example module requires this one).
-		{"go", "build", "-o", examplePlugin, "github.com/pgdock/pgdock/plugins/example/cmd/pgdock-plugin-example"},
 	}
 	for _, b := range builds {
 		cmd := exec.Command(b[0], b[1:]...)

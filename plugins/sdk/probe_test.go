@@ -3,7 +3,6 @@ package sdk_test
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -17,11 +16,10 @@ import (
 )
 
 func TestProbeHealthLeavesThePluginRunning(t *testing.T) {
-	failFile := filepath.Join(t.TempDir(), "fail")
-	pc, client := launch(t, examplePlugin, "EXAMPLE_HEALTH_FAIL_FILE="+failFile)
+	pc, client := launch(t, testPluginBin)
 	rc := pc.ReattachConfig()
 	require.NotNil(t, rc)
-	entry := state.Plugin{Name: "example", Version: "0.1.0", Reattach: state.Reattach{
+	entry := state.Plugin{Name: "echo", Version: "1.2.3", Reattach: state.Reattach{
 		Protocol:        string(rc.Protocol),
 		ProtocolVersion: pc.NegotiatedVersion(),
 		Network:         rc.Addr.Network(),
@@ -32,15 +30,15 @@ func TestProbeHealthLeavesThePluginRunning(t *testing.T) {
 	for i := range 3 {
 		res, err := sdk.ProbeHealth(ctx(t), entry)
 		require.NoError(t, err, "probe %d", i)
-		assert.Equal(t, "example", res.Plugin)
+		assert.Equal(t, "echo", res.Plugin)
 		assert.True(t, res.Healthy)
-		assert.Equal(t, "ok", res.Message)
+		assert.Equal(t, "echo", res.Message)
 	}
-	require.NoError(t, os.WriteFile(failFile, nil, 0o600))
+	// echo.Echo turns unhealthy once its Stopping hook ran.
+	require.NoError(t, client.Stopping(ctx(t)))
 	res, err := sdk.ProbeHealth(ctx(t), entry)
 	require.NoError(t, err, "an unhealthy answer is still an answer")
 	assert.False(t, res.Healthy)
-	assert.Contains(t, res.Message, failFile)
 
 	// The plugin is still alive and still serves its host.
 	assert.False(t, pc.Exited())
@@ -52,7 +50,7 @@ func TestProbeHealthLeavesThePluginRunning(t *testing.T) {
 // BenchmarkProbeHealth is the healthcheck's per-plugin cost: dial the
 // plugin's socket, one Health call, close.
 func BenchmarkProbeHealth(b *testing.B) {
-	cmd := exec.Command(examplePlugin)
+	cmd := exec.Command(testPluginBin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	pc := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake(),
@@ -67,7 +65,7 @@ func BenchmarkProbeHealth(b *testing.B) {
 		b.Fatal(err)
 	}
 	rc := pc.ReattachConfig()
-	entry := state.Plugin{Name: "example", Reattach: state.Reattach{
+	entry := state.Plugin{Name: "echo", Reattach: state.Reattach{
 		Protocol: string(rc.Protocol), ProtocolVersion: pc.NegotiatedVersion(),
 		Network: rc.Addr.Network(), Address: rc.Addr.String(), Pid: rc.Pid,
 	}}

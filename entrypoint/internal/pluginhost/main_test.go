@@ -36,12 +36,13 @@ func TestMain(m *testing.M) {
 	}
 	exampleBin = filepath.Join(dir, "pgdock-plugin-example")
 	faultyBin = filepath.Join(dir, "pgdock-plugin-faulty")
-	// Resolved through go.work, or this module's requirement on the SDK.
-	for out, pkg := range map[string]string{
-		exampleBin: "github.com/pgdock/pgdock/plugins/example/cmd/pgdock-plugin-example",
-		faultyBin:  "github.com/pgdock/pgdock/plugins/sdk/internal/faulty",
+	// Each built in its own module (go build -C), so that this works with
+	// and without go.work (GOWORK=off).
+	for out, pkg := range map[string][2]string{
+		exampleBin: {"../../../plugins/example", "./cmd/pgdock-plugin-example"},
+		faultyBin:  {"../../../plugins/sdk", "./internal/faulty"},
 	} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd := exec.Command("go", "build", "-C", pkg[0], "-o", out, pkg[1])
 		if b, err := cmd.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, b)
 			os.RemoveAll(dir)
