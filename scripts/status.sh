@@ -8,14 +8,16 @@ cd "$(dirname "$0")/.."
 run=$1 bin=$2
 . ./scripts/lib.sh
 
+found= rc=0
 if docker info >/dev/null 2>&1; then
   compose_env "$run" 0
   ids=$(compose ps -q 2>/dev/null)
   if [ -n "$ids" ]; then
-    rc=0
+    found=1
+    echo "containers (compose project $PGDOCK_PROJECT):"
     for id in $ids; do
       line=$(docker inspect -f '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}' "$id")
-      echo "$line"
+      echo "  ${line#/}"
       case $line in
         *" running healthy" | *" running -") ;;
         *) rc=1 ;;
@@ -23,18 +25,23 @@ if docker info >/dev/null 2>&1; then
     done
     pg=$(compose ps -q postgres 2>/dev/null)
     if [ -n "$pg" ]; then
-      docker exec "$pg" pgdock-healthcheck readiness || rc=1
+      docker exec "$pg" pgdock-healthcheck readiness | sed 's/^/  /'
+      [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
     else
-      echo "no postgres container"
+      echo "  no postgres container"
       rc=1
     fi
-    exit $rc
   fi
 fi
 
 if [ -f "$run/entrypoint.pid" ] && kill -0 "$(cat "$run/entrypoint.pid")" 2>/dev/null; then
-  echo "host mode, pid $(cat "$run/entrypoint.pid")"
-  exec "$bin/pgdock-healthcheck" --state-dir "$run/state" readiness
+  found=1
+  echo "host mode (pid $(cat "$run/entrypoint.pid")):"
+  "$bin/pgdock-healthcheck" --state-dir "$run/state" readiness | sed 's/^/  /'
+  [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 fi
-echo "pgdock is not running (make up starts it)" >&2
-exit 3
+if [ -z "$found" ]; then
+  echo "pgdock is not running (make up starts it)" >&2
+  exit 3
+fi
+exit $rc

@@ -20,6 +20,7 @@ run=$1 bin=$2 port=$3 mode=${4:-}
 mkdir -p "$run"
 chmod 755 "$run"
 run=$(cd "$run" && pwd)
+bin=$(cd "$bin" && pwd)
 
 if [ -z "$mode" ]; then
   if docker info >/dev/null 2>&1; then
@@ -139,16 +140,14 @@ container_up() {
   PGDOCK_GRAFANA_PASSWORD=$(cat "$dir/grafana-password")
   export PGDOCK_EXPORTER_PASSWORD PGDOCK_GRAFANA_PASSWORD
 
-  ensure_images || exit 1
   local profiles=()
   grafana=
   if docker image inspect "$GRAFANA_IMAGE" >/dev/null 2>&1; then
     profiles=(--profile grafana)
     grafana=1
-  else
-    echo "up: no Grafana image ($GRAFANA_IMAGE) on this engine: starting without the grafana profile"
   fi
-
+  # Ports first: a taken port fails before anything is built or started.
+  # When the stack already runs, its own containers hold them.
   local running
   running=$(compose ps -q 2>/dev/null | wc -l)
   if [ "$running" -eq 0 ]; then
@@ -156,6 +155,8 @@ container_up() {
       port_free "$p" || exit 1
     done
   fi
+  [ -n "$grafana" ] || echo "up: no Grafana image ($GRAFANA_IMAGE) on this engine: starting without the grafana profile"
+  ensure_images || exit 1
   local start=$SECONDS t0
   t0=$(date +%s.%N)
   compose "${profiles[@]}" up -d --remove-orphans 2>&1 | sed 's/^/  /'
@@ -203,7 +204,7 @@ MSG
     echo "  grafana:     http://127.0.0.1:$PGDOCK_GRAFANA_PORT/  (admin, password in $dir/grafana-password)"
   fi
   cat <<MSG
-  logs:        docker logs $pgid
+  logs:        docker logs ${pgid:0:12}
   status:      make status
   stop:        make down   (the data volume stays; make down PURGE=1 removes it)
 MSG
