@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/config"
+	"github.com/pgdock/pgdock/entrypoint/internal/pgbin"
+	"github.com/pgdock/pgdock/entrypoint/internal/render"
+	"github.com/pgdock/pgdock/entrypoint/internal/testpg"
+)
+
+// TestCheckSettingsNamesTheVariable: the server's verdict comes back per
+// variable (the legacy named ones and POSTGRESQL_CONFIG_*), as one
+// ValidationError; pgdock's own default listen_addresses is never sent.
+func TestCheckSettingsNamesTheVariable(t *testing.T) {
+	pg := testpg.Setup(t)
+	r, _ := testRunner(t, map[string]string{
+		"PGDATA":                           t.TempDir(),
+		"POSTGRESQL_SHARED_BUFFERS":        "0",
+		"POSTGRESQL_CONFIG_SHARED_BUFERS":  "1",
+		"POSTGRESQL_CONFIG_CRON__DATABASE": "app",
+		"POSTGRESQL_CONFIG_WORK_MEM":       "8MB",
+	})
+	r.bin = pg.Bin
+	err := r.checkSettings(context.Background())
+	var ve *config.ValidationError
+	require.ErrorAs(t, err, &ve)
+	got := map[string]string{}
+	for _, p := range ve.Problems {
+		got[p.Var] = p.Message
+	}
+	assert.Len(t, got, 2, "%v", ve.Problems)
+	assert.Contains(t, got["POSTGRESQL_SHARED_BUFFERS"], "PostgreSQL refuses shared_buffers: 0 8kB is outside the valid range")
+	assert.Contains(t, got["POSTGRESQL_CONFIG_SHARED_BUFERS"], "did you mean shared_buffers?")
+
+	ok, _ := testRunner(t, map[string]string{"PGDATA": t.TempDir(), "POSTGRESQL_CONFIG_WORK_MEM": "8MB"})
+	ok.bin = pg.Bin
+	assert.NoError(t, ok.checkSettings(context.Background()))
+}
+
+// TestCheckSettingsSkippedWhenUnchanged: a restart whose settings are all,
+// unchanged, in PGDATA's pgdock.conf does not run postgres -C (here there
+// is no postgres to run); any change, a new or a removed setting runs it.
+func TestCheckSettingsSkippedWhenUnchanged(t *testing.T) {
+	pgdata := t.TempDir()
+	env := map[string]string{"PGDATA": pgdata, "POSTGRESQL_WORK_MEM": "8MB", "POSTGRESQL_CONFIG_SEARCH_PATH": `"$user", it's`}
+	r, _ := testRunner(t, env)
+	r.bin = pgbin.Bin{Postgres: "/nonexistent/postgres"}
+	conf, err := render.Conf((&server{r: r}).renderInput())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(pgdata, render.ConfName), conf, 0o600))
+
+	assert.NoError(t, r.checkSettings(context.Background()), "unchanged: no check")
+	for _, change := range []map[string]string{
+		{"POSTGRESQL_WORK_MEM": "9MB"},
+		{"POSTGRESQL_CONFIG_SEARCH_PATH": "public"},
+		{"POSTGRESQL_CONFIG_JIT": "off"},
+		{"POSTGRESQL_WORK_MEM": ""},
+	} {
+		e := map[string]string{}
+		for k, v := range env {
+			e[k] = v
+		}
+		for k, v := range change {
+			e[k] = v
+		}
+		r2, _ := testRunner(t, e)
+		r2.bin = r.bin
+		if len(r2.cfg.Settings) == len(r.cfg.Settings)-1 { // a removed setting: nothing left to check against the server
+			assert.NoError(t, r2.checkSettings(context.Background()), "%v", change)
+			continue
+		}
+		assert.ErrorContains(t, r2.checkSettings(context.Background()), "/nonexistent/postgres", "%v: the check runs", change)
+	}
+}
