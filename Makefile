@@ -7,7 +7,7 @@ BIN       := $(CURDIR)/bin
 RUN       := $(CURDIR)/.run
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
-MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/bundle testrig
+MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/bundle testrig bench
 PLUGINS   := example
 UP_PORT   ?= 55432
 TESTRIG_OUT ?= $(CURDIR)/.testrig
@@ -54,7 +54,7 @@ cover: deps
 ## bench: benchmarks side by side with bare PostgreSQL; table on stdout, JSON in .bench/
 bench: deps build
 	@mkdir -p .bench
-	cd entrypoint && $(GO) run ./cmd/pgdock-bench -bin $(BIN) -out $(CURDIR)/.bench/results.json
+	cd bench && $(GO) run ./cmd/pgdock-bench -bin $(BIN) -out $(CURDIR)/.bench/results.json
 
 ## generate: regenerate protobuf code (pinned generator versions)
 generate: deps

@@ -9,9 +9,6 @@ import (
 	"strconv"
 	"syscall"
 	"time"
-
-	"github.com/pgdock/pgdock/entrypoint/internal/pgbin"
-	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
 )
 
 // Config is what the command line sets.
@@ -54,13 +51,13 @@ func (c Config) settings() Settings {
 // temporary directory everything lives in.
 type rig struct {
 	cfg         Config
-	pg          pgbin.Bin
+	pg          pgBin
 	pgIsReady   string
 	pgbench     string
 	entrypoint  string
 	healthcheck string
 	pluginDir   string
-	owner       *privilege.Identity // the server user; nil when not running as root
+	owner       *identity // the server user; nil when not running as root
 	top         string
 	baseEnv     []string
 	seq         int
@@ -82,7 +79,7 @@ func newRig(cfg Config) (*rig, error) {
 			return nil, fmt.Errorf("%w (run `make build` first)", err)
 		}
 	}
-	if r.pg, err = pgbin.Find(); err != nil {
+	if r.pg, err = findPostgreSQL(); err != nil {
 		return nil, fmt.Errorf("find PostgreSQL: %w", err)
 	}
 	r.pgIsReady = filepath.Join(r.pg.Dir, "pg_isready")
@@ -93,7 +90,7 @@ func newRig(cfg Config) (*rig, error) {
 		}
 	}
 	if os.Getuid() == 0 {
-		id, err := privilege.Lookup(serverUser)
+		id, err := lookupUser(serverUser)
 		if err != nil {
 			return nil, fmt.Errorf("server user: %w", err)
 		}

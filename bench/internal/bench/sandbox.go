@@ -10,8 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
 // sandbox is one data directory with everything around it. Its parents are
@@ -116,7 +114,7 @@ func (sb *sandbox) logFile(name string) (*os.File, error) {
 
 // pluginPIDs are the plugin pids the entrypoint's state file names.
 func (sb *sandbox) pluginPIDs() []int {
-	data, err := os.ReadFile(state.Path(sb.state))
+	data, err := os.ReadFile(filepath.Join(sb.state, stateFileName))
 	if err != nil {
 		return nil
 	}

@@ -6,17 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
-
-	"github.com/pgdock/pgdock/entrypoint/internal/postmaster"
 )
 
 // The bare side: the same PostgreSQL steps without the entrypoint, run as
 // the server user. Two flavours: pg_ctl (what a shell entrypoint runs; it
 // polls postmaster.pid every 100 ms) and "direct" (the bench starts
-// postgres itself and polls postmaster.pid every 2 ms with the entrypoint's
-// own postmaster package, so the difference is the entrypoint's overhead
-// alone).
+// postgres itself and polls postmaster.pid every 2 ms exactly as the
+// entrypoint does, so the difference is the entrypoint's overhead alone).
 
 // barePostgresOpts are the server options of a bare start: socket-only for
 // the temporary server of a first boot, else like the entrypoint's server.
@@ -107,37 +106,79 @@ func (r *rig) pgCtlStop(ctx context.Context, sb *sandbox, out *os.File) (time.Du
 }
 
 // directStart starts postgres as a child and waits until postmaster.pid
-// says ready, the way the entrypoint does.
-func (r *rig) directStart(ctx context.Context, sb *sandbox, out *os.File, socketOnly bool) (*postmaster.Process, time.Duration, error) {
-	t0 := time.Now()
-	srv, err := postmaster.Start(postmaster.Options{
-		Postgres: r.pg.Postgres, PGData: sb.data, Args: barePostgresOpts(sb, socketOnly),
-		Env: r.baseEnv, Stdout: out, Stderr: out, Credential: r.cred(),
-	})
+// says ready, the way the entrypoint does (a 2 ms poll of postmaster.pid,
+// 50 ms after the first 2 s), re-implemented here so that the bench drives
+// only built binaries and PostgreSQL.
+func (r *rig) directStart(ctx context.Context, sb *sandbox, out *os.File, socketOnly bool) (*proc, time.Duration, error) {
+	p, t0, err := startProc("postgres", r.bareSpec(sb, r.pg.Postgres, out, append([]string{"-D", sb.data}, barePostgresOpts(sb, socketOnly)...)...))
 	if err != nil {
-		return nil, 0, fmt.Errorf("start postgres: %w", err)
+		return nil, 0, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	if err := srv.WaitReady(rctx); err != nil {
-		directAbort(srv)
+	if err := waitPostmasterReady(rctx, p, sb.data); err != nil {
+		directAbort(p)
 		return nil, 0, fmt.Errorf("postgres not ready: %w; output:\n%s", err, tailFile(out.Name(), 20))
 	}
-	return srv, time.Since(t0), nil
+	return p, time.Since(t0), nil
+}
+
+// waitPostmasterReady polls <pgdata>/postmaster.pid until it names p and
+// its status line says ready (or standby).
+func waitPostmasterReady(ctx context.Context, p *proc, pgdata string) error {
+	start := time.Now()
+	pidFile := filepath.Join(pgdata, "postmaster.pid")
+	for {
+		if data, err := os.ReadFile(pidFile); err == nil {
+			lines := strings.Split(string(data), "\n")
+			if len(lines) > 7 && strings.TrimSpace(lines[0]) == strconv.Itoa(p.pid()) {
+				if st := strings.TrimSpace(lines[7]); st == "ready" || st == "standby" {
+					return nil
+				}
+			}
+		}
+		interval := 2 * time.Millisecond
+		if time.Since(start) > 2*time.Second {
+			interval = 50 * time.Millisecond
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-p.done:
+			t.Stop()
+			return fmt.Errorf("postgres exited: %v", p.err)
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // directStop is a fast shutdown: SIGINT, then the postmaster is reaped.
-func directStop(srv *postmaster.Process) (time.Duration, error) {
-	res := srv.Stop(postmaster.Fast, stopTimeout, nil, nil)
-	if res.Escalated || srv.ExitCode() != 0 {
-		return 0, fmt.Errorf("postgres stopped uncleanly: %s (mode %s)", srv.Describe(), res.Final)
+func directStop(p *proc) (time.Duration, error) {
+	sent, err := p.signal(syscall.SIGINT)
+	if err != nil {
+		return 0, err
 	}
-	return res.Took, nil
+	end, err := p.wait(context.Background(), stopTimeout)
+	if err != nil {
+		directAbort(p)
+		return 0, fmt.Errorf("fast shutdown: %w", err)
+	}
+	if err := p.exitError(); err != nil {
+		return 0, fmt.Errorf("postgres stopped uncleanly: %w", err)
+	}
+	return end.Sub(sent), nil
 }
 
-// directAbort ends a direct server on an error path.
-func directAbort(srv *postmaster.Process) {
-	if srv != nil && !srv.Exited() {
-		srv.Stop(postmaster.Immediate, 10*time.Second, nil, nil)
+// directAbort ends a direct server on an error path: SIGQUIT (immediate
+// shutdown, which releases shared memory), then SIGKILL of the group.
+func directAbort(p *proc) {
+	if p == nil || p.exited() {
+		return
+	}
+	_, _ = p.signal(syscall.SIGQUIT)
+	if _, err := p.wait(context.Background(), 10*time.Second); err != nil {
+		p.kill()
 	}
 }

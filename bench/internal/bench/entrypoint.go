@@ -9,8 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
 // Lines of the entrypoint's log the bench waits for.
@@ -196,8 +194,23 @@ func (e *entrypointRun) plugins() pluginObs {
 	return o
 }
 
-func parseState(data []byte) (state.State, error) {
-	var st state.State
+// stateFile is the part of the entrypoint's state.json the bench reads
+// (the file's format is documented in docs/architecture.md; the bench does
+// not import the SDK so that it depends on built binaries only).
+type stateFile struct {
+	SchemaVersion int `json:"schema_version"`
+	Plugins       []struct {
+		Reattach struct {
+			Pid int `json:"pid"`
+		} `json:"reattach"`
+	} `json:"plugins"`
+}
+
+// stateFileName is the state file's name inside PGDOCK_STATE_DIR.
+const stateFileName = "state.json"
+
+func parseState(data []byte) (stateFile, error) {
+	var st stateFile
 	if err := json.Unmarshal(data, &st); err != nil {
 		return st, fmt.Errorf("parse state file: %w", err)
 	}

@@ -13,7 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/pgdock/pgdock/entrypoint/internal/bench"
+	"github.com/pgdock/pgdock/bench/internal/bench"
 )
 
 func main() {

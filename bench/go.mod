@@ -1,0 +1,3 @@
+module github.com/pgdock/pgdock/bench
+
+go 1.26.8
