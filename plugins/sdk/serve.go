@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"os"
+	"path/filepath"
 
 	hclog "github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
@@ -16,6 +17,7 @@ import (
 // handshake line. After Serve starts, os.Stdout and os.Stderr are redirected
 // to the host (which logs them); use NewLogger for structured logs.
 func Serve(impl Plugin) {
+	nameProcess()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake(),
 		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {PluginName: &GRPCPlugin{Impl: impl}}},
@@ -42,4 +44,15 @@ func NewLogger(name string) hclog.Logger {
 		Output:     os.Stderr,
 		JSONFormat: true,
 	})
+}
+
+// nameProcess sets the process name (comm, what ps and top show) to the
+// base name of argv[0]. pgdock-entrypoint executes the verified plugin file
+// through /proc/self/fd/3, which would otherwise name the process "3"; argv
+// itself is the plugin's path. The kernel keeps 15 bytes.
+func nameProcess() {
+	if f, err := os.OpenFile("/proc/self/comm", os.O_WRONLY, 0); err == nil {
+		_, _ = f.WriteString(filepath.Base(os.Args[0]))
+		_ = f.Close()
+	}
 }

@@ -53,6 +53,11 @@ func TestVerifiedBytesRunAfterSwap(t *testing.T) {
 			cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(ds[0].Pid), "cmdline"))
 			require.NoError(t, err)
 			assert.Equal(t, path, strings.TrimRight(string(cmdline), "\x00"))
+			// The SDK names the process after argv[0] (the kernel keeps 15
+			// bytes), not "3" from /proc/self/fd/3.
+			comm, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(ds[0].Pid), "comm"))
+			require.NoError(t, err)
+			assert.Equal(t, (BinaryPrefix + "faulty")[:15], strings.TrimSpace(string(comm)))
 			exe, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(ds[0].Pid), "exe"))
 			require.NoError(t, err)
 			assert.Equal(t, path+" (deleted)", exe, "the process runs the verified file, which is no longer at the path")
