@@ -29,8 +29,8 @@ func (r *runner) checkSettings(ctx context.Context) error {
 	var params []gucheck.Param
 	source := map[string]config.Setting{}
 	for _, s := range r.cfg.Settings {
-		if s.Default {
-			continue // pgdock's own default, known to be valid
+		if s.Default || s.Exact {
+			continue // pgdock's own default, or a value pgdock checked exactly as the server would
 		}
 		params = append(params, gucheck.Param{Name: s.Name, Value: s.Value})
 		source[strings.ToLower(s.Name)] = s
@@ -65,7 +65,7 @@ func (r *runner) settingsUnchanged() bool {
 		return false
 	}
 	for _, s := range r.cfg.Settings {
-		if s.Default {
+		if s.Default || s.Exact {
 			continue
 		}
 		line, err := pgconf.FormatLine(s.Name, s.Value)

@@ -79,3 +79,16 @@ func TestCheckSettingsSkippedWhenUnchanged(t *testing.T) {
 		assert.ErrorContains(t, r2.checkSettings(context.Background()), "/nonexistent/postgres", "%v: the check runs", change)
 	}
 }
+
+// TestCheckSettingsSkipsExactlyCheckedValues: settings pgdock checks
+// exactly as the server would (listen_addresses, log_statement,
+// log_duration) and its default need no postgres -C, so a first boot with
+// only those pays nothing for the check.
+func TestCheckSettingsSkipsExactlyCheckedValues(t *testing.T) {
+	r, _ := testRunner(t, map[string]string{"PGDATA": t.TempDir(), "POSTGRESQL_LISTEN_ADDRESSES": "127.0.0.1", "POSTGRESQL_LOG_STATEMENT": "ddl", "POSTGRESQL_LOG_DURATION": "yes"})
+	r.bin = pgbin.Bin{Postgres: "/nonexistent/postgres"}
+	assert.NoError(t, r.checkSettings(context.Background()))
+	r, _ = testRunner(t, map[string]string{"PGDATA": t.TempDir(), "POSTGRESQL_MAX_CONNECTIONS": "100"})
+	r.bin = pgbin.Bin{Postgres: "/nonexistent/postgres"}
+	assert.ErrorContains(t, r.checkSettings(context.Background()), "/nonexistent/postgres", "max_connections has a server-side check hook: asked")
+}

@@ -134,9 +134,9 @@ func TestLoadGoodValues(t *testing.T) {
 			"POSTGRESQL_LOG_STATEMENT": "DDL", "POSTGRESQL_LOG_DURATION": "Yes", "POSTGRESQL_TIMEZONE": "Europe/Prague",
 		}, func(t *testing.T, c Config) {
 			assert.Equal(t, []Setting{
-				{Name: "listen_addresses", Value: "localhost,10.0.0.5,::1", Source: "POSTGRESQL_LISTEN_ADDRESSES"},
-				{Name: "log_duration", Value: "on", Source: "POSTGRESQL_LOG_DURATION"},
-				{Name: "log_statement", Value: "ddl", Source: "POSTGRESQL_LOG_STATEMENT"},
+				{Name: "listen_addresses", Value: "localhost,10.0.0.5,::1", Source: "POSTGRESQL_LISTEN_ADDRESSES", Exact: true},
+				{Name: "log_duration", Value: "on", Source: "POSTGRESQL_LOG_DURATION", Exact: true},
+				{Name: "log_statement", Value: "ddl", Source: "POSTGRESQL_LOG_STATEMENT", Exact: true},
 				{Name: "maintenance_work_mem", Value: "1GB", Source: "POSTGRESQL_MAINTENANCE_WORK_MEM"},
 				{Name: "max_connections", Value: "200", Source: "POSTGRESQL_MAX_CONNECTIONS"},
 				{Name: "shared_buffers", Value: "256MB", Source: "POSTGRESQL_SHARED_BUFFERS"},
@@ -256,7 +256,7 @@ func TestBooleanVariablesAcceptEverySpelling(t *testing.T) {
 			assert.Equal(t, want, c.SleepMode)
 			assert.Equal(t, want, c.ExternalAccess)
 			wantOnOff := map[bool]string{true: "on", false: "off"}[want]
-			assert.Contains(t, c.Settings, Setting{Name: "log_duration", Value: wantOnOff, Source: "POSTGRESQL_LOG_DURATION"})
+			assert.Contains(t, c.Settings, Setting{Name: "log_duration", Value: wantOnOff, Source: "POSTGRESQL_LOG_DURATION", Exact: true})
 		})
 	}
 }

@@ -23,6 +23,8 @@ type namedSetting struct {
 	// normalize checks the value and returns the form written; nil accepts
 	// any value postgresql.conf can carry.
 	normalize func(string) (string, error)
+	// exact: normalize accepts exactly what the server accepts (Setting.Exact).
+	exact bool
 }
 
 var namedSettings = []namedSetting{
@@ -30,9 +32,11 @@ var namedSettings = []namedSetting{
 	{Var: "POSTGRESQL_MAX_CONNECTIONS", GUC: "max_connections", normalize: maxConnections},
 	{Var: "POSTGRESQL_WORK_MEM", GUC: "work_mem", normalize: memory},
 	{Var: "POSTGRESQL_MAINTENANCE_WORK_MEM", GUC: "maintenance_work_mem", normalize: memory},
-	{Var: "POSTGRESQL_LISTEN_ADDRESSES", GUC: "listen_addresses", normalize: listenAddresses},
-	{Var: "POSTGRESQL_LOG_STATEMENT", GUC: "log_statement", normalize: logStatement},
-	{Var: "POSTGRESQL_LOG_DURATION", GUC: "log_duration", normalize: onOff},
+	// listen_addresses is a string without a check hook (the server takes
+	// any value until it binds); log_statement an enum; log_duration a boolean.
+	{Var: "POSTGRESQL_LISTEN_ADDRESSES", GUC: "listen_addresses", normalize: listenAddresses, exact: true},
+	{Var: "POSTGRESQL_LOG_STATEMENT", GUC: "log_statement", normalize: logStatement, exact: true},
+	{Var: "POSTGRESQL_LOG_DURATION", GUC: "log_duration", normalize: onOff, exact: true},
 	{Var: "POSTGRESQL_TIMEZONE", GUC: "timezone"},
 }
 
@@ -84,7 +88,7 @@ func (l *loader) settings() []Setting {
 			}
 			v = nv
 		}
-		out = append(out, Setting{Name: n.GUC, Value: v, Source: n.Var})
+		out = append(out, Setting{Name: n.GUC, Value: v, Source: n.Var, Exact: n.exact})
 	}
 	for _, k := range l.keysWithPrefix(settingPrefix) {
 		raw, ok := l.get(k)

@@ -12,6 +12,10 @@ type Setting struct {
 	// Default is true when no variable was set and the value is pgdock's
 	// default (listen_addresses = '*', as in the official image).
 	Default bool
+	// Exact is true when pgdock's own check of the value is exactly what
+	// the server accepts (an enum, a boolean, a string without a check
+	// hook), so the preflight need not ask PostgreSQL about it.
+	Exact bool
 }
 
 // HBARule is one PG_HBA_ADD_<n> rule, validated.
