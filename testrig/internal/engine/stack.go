@@ -153,6 +153,11 @@ func (s *Stack) Create(ctx context.Context, h Hooks) error {
 			return fmt.Errorf("engine: service %s: image %s is not on this Engine (build it with make image; the rig never pulls)", name, svc.Image)
 		}
 		for _, dir := range sp.BindsToMake {
+			// As compose: a missing bind source becomes a directory; an
+			// existing file or directory is mounted as it is.
+			if _, err := os.Stat(dir); err == nil {
+				continue
+			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("engine: service %s: bind source: %w", name, err)
 			}

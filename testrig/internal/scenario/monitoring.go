@@ -150,12 +150,13 @@ func runMonitoring(ctx context.Context, t *T) {
 	}
 	for i := len(order) - 1; i >= 0; i-- {
 		s := order[i]
-		metric := budget.MetricStop
-		if s != pg {
-			metric = budget.MetricStop + ":" + s
-			t.Budget(budget.PlanShutdown.For(metric))
+		if s == pg {
+			timedStop(ctx, t, st, s, s, budget.MetricStop)
+			continue
 		}
-		timedStop(ctx, t, st, s, s, metric)
+		metric := budget.MetricStop + ":" + s
+		t.Budget(budget.PlanShutdown.For(metric))
+		timedStopNotKilled(ctx, t, st, s, s, metric)
 	}
 }
 

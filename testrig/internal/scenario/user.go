@@ -115,18 +115,7 @@ func runUserCase(ctx context.Context, t *T, uc userCase) {
 	if !t.Check(uc.Lane+": up", func() error {
 		bt.Up = time.Now()
 		var err error
-		st, err = t.Up(ctx, spec, engine.Hooks{
-			Created: func(s string, at time.Time) {
-				if s == service {
-					bt.Created = at
-				}
-			},
-			Started: func(s string, at time.Time) {
-				if s == service {
-					bt.Started = at
-				}
-			},
-		})
+		st, err = t.Up(ctx, spec, bt.hooks(service))
 		return err
 	}) {
 		return
