@@ -42,10 +42,13 @@ func (r *runner) checkSettings(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(probs) == 0 {
+	ve := &config.ValidationError{}
+	if p := r.missingPreload(); p != nil {
+		ve.Problems = append(ve.Problems, *p)
+	}
+	if len(probs) == 0 && len(ve.Problems) == 0 {
 		return nil
 	}
-	ve := &config.ValidationError{}
 	for _, p := range probs {
 		s, ok := source[strings.ToLower(p.Name)]
 		if !ok {
@@ -137,4 +140,53 @@ func (r *runner) dropForPlugins() error {
 		return err
 	}
 	return privilege.Drop(id)
+}
+
+// missingPreload reports libraries of the user's shared_preload_libraries
+// that are not installed: postgres -C does not load them, but the server
+// refuses to start without them. A name without a slash is looked up as
+// PostgreSQL does with the default dynamic_library_path ($libdir, with or
+// without .so); with another dynamic_library_path nothing is checked.
+func (r *runner) missingPreload() *config.Problem {
+	var preload *config.Setting
+	for i, s := range r.cfg.Settings {
+		switch s.Name {
+		case "dynamic_library_path":
+			return nil
+		case "shared_preload_libraries":
+			preload = &r.cfg.Settings[i]
+		}
+	}
+	libdir := filepath.Join(filepath.Dir(r.bin.Dir), "lib")
+	if preload == nil || r.bin.Dir == "" {
+		return nil
+	}
+	if fi, err := os.Stat(libdir); err != nil || !fi.IsDir() {
+		return nil
+	}
+	var missing []string
+	for _, name := range strings.Split(preload.Value, ",") {
+		name = strings.Trim(strings.TrimSpace(name), `"`)
+		if name == "" {
+			continue
+		}
+		path := strings.Replace(name, "$libdir", libdir, 1)
+		if !strings.Contains(path, "/") {
+			path = filepath.Join(libdir, path)
+		}
+		if !fileExists(path) && !fileExists(path+".so") {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return &config.Problem{Var: preload.Source, Value: preload.Value, Message: fmt.Sprintf(
+		"PostgreSQL would not start: %s not installed in %s (install the extension's package in the image, or remove it)",
+		strings.Join(missing, ", ")+map[bool]string{true: " is", false: " are"}[len(missing) == 1], libdir)}
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }

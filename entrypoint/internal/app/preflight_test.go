@@ -92,3 +92,34 @@ func TestCheckSettingsSkipsExactlyCheckedValues(t *testing.T) {
 	r.bin = pgbin.Bin{Postgres: "/nonexistent/postgres"}
 	assert.ErrorContains(t, r.checkSettings(context.Background()), "/nonexistent/postgres", "max_connections has a server-side check hook: asked")
 }
+
+// TestCheckSettingsMissingPreloadLibrary: a library in
+// shared_preload_libraries that is not installed would stop the server at
+// start; the preflight names the variable and the library instead.
+func TestCheckSettingsMissingPreloadLibrary(t *testing.T) {
+	pg := testpg.Setup(t)
+	for _, tc := range []struct {
+		value string
+		want  string // "" = accepted
+	}{
+		{"pg_stat_statements", ""},
+		{"pg_stat_statements, auto_explain", ""},
+		{"$libdir/auto_explain", ""},
+		{`"auto_explain.so"`, ""},
+		{"pg_stat_statements,no_such_ext", "no_such_ext is not installed in "},
+		{"pgdock_nope_a,pgdock_nope_b", "pgdock_nope_a, pgdock_nope_b are not installed"},
+	} {
+		r, _ := testRunner(t, map[string]string{"PGDATA": t.TempDir(), "POSTGRESQL_CONFIG_SHARED_PRELOAD_LIBRARIES": tc.value})
+		r.bin = pg.Bin
+		err := r.checkSettings(context.Background())
+		if tc.want == "" {
+			assert.NoError(t, err, tc.value)
+			continue
+		}
+		var ve *config.ValidationError
+		require.ErrorAs(t, err, &ve, tc.value)
+		require.Len(t, ve.Problems, 1)
+		assert.Equal(t, "POSTGRESQL_CONFIG_SHARED_PRELOAD_LIBRARIES", ve.Problems[0].Var)
+		assert.Contains(t, ve.Problems[0].Message, tc.want)
+	}
+}
