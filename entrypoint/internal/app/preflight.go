@@ -22,7 +22,8 @@ import (
 // checkSettings asks the installed PostgreSQL whether it accepts the
 // POSTGRESQL_* settings (names, types, units, ranges, enum values), so a
 // typo is refused, naming its variable, before anything is written. It is
-// part of the preflight of every start and of `config validate`. It is
+// part of the preflight of every start and of `config validate`. When the
+// check cannot run at all, a warning is logged and the start goes on. It is
 // skipped when every setting is already, unchanged, in PGDATA's pgdock.conf
 // (a restart with the same environment: the server accepted them then).
 func (r *runner) checkSettings(ctx context.Context) error {
@@ -40,7 +41,10 @@ func (r *runner) checkSettings(ctx context.Context) error {
 	}
 	probs, err := gucheck.New(r.bin.Postgres).Check(ctx, params)
 	if err != nil {
-		return err
+		// The check itself could not run: the server will judge the
+		// settings when it starts, as it always did.
+		r.log.Warn("could not ask PostgreSQL about the POSTGRESQL_* settings; the server checks them when it starts", zap.Error(err))
+		probs = nil
 	}
 	ve := &config.ValidationError{}
 	if p := r.missingPreload(); p != nil {

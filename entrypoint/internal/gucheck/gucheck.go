@@ -198,13 +198,21 @@ func ignored(msg string) bool {
 
 // memFile returns an anonymous in-memory file holding content, readable
 // again from the start by every open of /dev/fd/N (PostgreSQL reads its
-// configuration file twice), and never on disk.
+// configuration file twice), and never on disk. Where memfd_create is not
+// available it falls back to a private temporary file, removed at once
+// (the open descriptor keeps it readable).
 func memFile(content string) (*os.File, error) {
-	fd, err := unix.MemfdCreate("pgdock-settings", unix.MFD_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("memfd_create: %w", err)
+	var f *os.File
+	if fd, err := unix.MemfdCreate("pgdock-settings", unix.MFD_CLOEXEC); err == nil {
+		f = os.NewFile(uintptr(fd), "pgdock-settings")
+	} else {
+		tf, terr := os.CreateTemp("", "pgdock-settings-*.conf") // mode 0600
+		if terr != nil {
+			return nil, fmt.Errorf("memfd_create: %w; temporary file: %w", err, terr)
+		}
+		_ = os.Remove(tf.Name())
+		f = tf
 	}
-	f := os.NewFile(uintptr(fd), "pgdock-settings")
 	if _, err := f.WriteString(content); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("write settings: %w", err)
