@@ -46,7 +46,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if werr != nil {
 		rep.Measures = append(rep.Measures, warmFailed(werr)...)
 	} else {
-		for _, scenario := range []func(context.Context, *sandbox) []Measure{r.restarts, r.loads, r.sleeps, r.healthchecks} {
+		for _, scenario := range []func(context.Context, *sandbox) []Measure{r.restarts, r.loads, r.sleeps, r.healthchecks, r.healthWithPlugin} {
 			rep.Measures = append(rep.Measures, scenario(ctx, warm)...)
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("interrupted: %w", err)
@@ -85,7 +85,7 @@ func order(ms []Measure) []Measure {
 		"stop_idle_vs_pg_ctl", "stop_idle_vs_direct",
 		"stop_load_vs_pg_ctl", "stop_load_vs_direct",
 		"entrypoint_rss_idle", "sleep_stop",
-		"healthcheck_latency", "healthcheck_rss",
+		"healthcheck_latency", "healthcheck_rss", "healthcheck_latency_plugin",
 		"plugin_handshake", "plugin_rss_idle",
 		"first_boot_with_example_plugin", "first_boot_rest_with_example_plugin", "plugin_handshake_entrypoint", "plugin_rss_entrypoint",
 	}

@@ -136,3 +136,45 @@ func findGNUTime() (string, error) {
 	}
 	return p, nil
 }
+
+// healthWithPlugin measures `pgdock-healthcheck readiness` when it also
+// probes a plugin (the example plugin's gRPC Health call, the code path of
+// plugins/sdk/probe), against pg_isready on the same server, interleaved.
+// Informational: the budget row is the plugin-less one above.
+func (r *rig) healthWithPlugin(ctx context.Context, sb *sandbox) []Measure {
+	n := max(10, r.cfg.HealthRuns/2)
+	hcLat := newSeries("pgdock-healthcheck --state-dir <state> readiness (EXAMPLE_ENABLE=true)")
+	prLat := newSeries("pg_isready -h <socket dir> -p <port> (" + r.pgIsReady + ")")
+	latency := spec{id: "healthcheck_latency_plugin", name: "healthcheck readiness + example plugin probe, vs pg_isready", unit: unitMs,
+		diffShown: DiffShownAbs, showP95: true,
+		note: "informational: readiness also asks the example plugin for its health (one gRPC call over its unix socket, plugins/sdk/probe); pg_isready does not"}
+	e, err := r.startEntrypoint(sb, "entrypoint-plugin-health.log", map[string]string{"EXAMPLE_ENABLE": "true"})
+	if err != nil {
+		return []Measure{latency.failed(err)}
+	}
+	defer e.abort()
+	if _, err := e.waitFor(ctx, patReady, readyTimeout); err != nil {
+		return []Measure{latency.failed(err)}
+	}
+	if len(sb.pluginPIDs()) == 0 {
+		return []Measure{latency.notMeasured("the entrypoint started no plugin with EXAMPLE_ENABLE=true (no plugins in state.json)", nil)}
+	}
+	hc := procSpec{Path: r.healthcheck, Args: []string{"--state-dir", sb.state, "readiness"}, Env: r.baseEnv, Dir: sb.root}
+	pr := procSpec{Path: r.pgIsReady, Args: []string{"-h", sb.sock, "-p", strconv.Itoa(sb.port), "-U", serverUser, "-d", serverUser},
+		Env: r.baseEnv, Dir: sb.root}
+	sides := []side{
+		{name: "healthcheck+plugin", s: hcLat, run: func() error { return probe(ctx, "pgdock-healthcheck", hc, hcLat) }},
+		{name: "pg_isready", s: prLat, run: func() error { return probe(ctx, "pg_isready", pr, prLat) }},
+	}
+	if err := interleave(n, sides, ctx.Err, func(round int, name string, err error) {
+		if err != nil || round%50 == 0 {
+			r.progressRun("health probe with plugin", round, n, name, sidesSeries(sides, name), err)
+		}
+	}); err != nil {
+		return nil
+	}
+	if _, err := e.stop(ctx); err != nil {
+		hcLat.fail(fmt.Errorf("stopping the entrypoint afterwards: %w", err))
+	}
+	return []Measure{latency.measure(hcLat, prLat)}
+}
