@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 
@@ -185,6 +187,7 @@ func run(parent context.Context, cfg RunConfig, selected []scenario.Scenario) (b
 		}
 	}()
 
+	loadStart := loadAvg()
 	runID := scenario.NewRunID()
 	d, err := engine.New(ctx, log, runID)
 	if err != nil {
@@ -215,6 +218,7 @@ func run(parent context.Context, cfg RunConfig, selected []scenario.Scenario) (b
 		Keep:      cfg.Keep,
 	})
 	res.Engine = engineDesc
+	res.Host = fmt.Sprintf("%d CPUs, load average %s at start, %s at the end", runtime.NumCPU(), loadStart, loadAvg())
 	pr.Close()
 	fmt.Fprintf(os.Stdout, "\n%s", report.Summary(res, false))
 	if cfg.Report != "" {
@@ -242,4 +246,17 @@ func run(parent context.Context, cfg RunConfig, selected []scenario.Scenario) (b
 		fmt.Fprintln(os.Stdout, "ok")
 	}
 	return failed, nil
+}
+
+// loadAvg is the 1, 5 and 15 minute load averages ("?" where unknown).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }

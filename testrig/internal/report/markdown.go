@@ -52,7 +52,11 @@ func WriteFiles(path string, r result.Run) error {
 func WriteMarkdown(w io.Writer, r result.Run, svgs map[string]string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# testrig report\n\n")
-	fmt.Fprintf(&b, "Run `%s`, started %s, took %s. %s.\n\n", r.ID, r.Started.UTC().Format("2006-01-02 15:04:05 UTC"), fmtDur(r.Took), r.Engine)
+	fmt.Fprintf(&b, "Run `%s`, started %s, took %s. %s.", r.ID, r.Started.UTC().Format("2006-01-02 15:04:05 UTC"), fmtDur(r.Took), r.Engine)
+	if r.Host != "" {
+		fmt.Fprintf(&b, " Host: %s.", r.Host)
+	}
+	b.WriteString("\n\n")
 	b.WriteString("## Summary\n\n")
 	b.WriteString(Summary(r, true))
 	for _, s := range r.Scenarios {

@@ -15,9 +15,9 @@ import (
 const (
 	svgWidth   = 860
 	labelWidth = 150
-	rowHeight  = 22
+	rowHeight  = 30
 	topPad     = 28
-	bottomPad  = 36
+	bottomPad  = 58
 )
 
 var spanColors = []string{"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"}
@@ -71,23 +71,45 @@ func WriteSVG(w io.Writer, s result.Scenario) error {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ccc"/>`+"\n", x(t), topPad, x(t), axisY)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", x(t), axisY+14, esc(fmtTick(t)))
 	}
-	for i, sp := range tl.Spans {
+	// One colour per phase name, in order of first appearance, with a legend.
+	color := map[string]string{}
+	var phases []string
+	for _, sp := range tl.Spans {
+		if _, ok := color[sp.Name]; !ok {
+			color[sp.Name] = spanColors[len(phases)%len(spanColors)]
+			phases = append(phases, sp.Name)
+		}
+	}
+	for _, sp := range tl.Spans {
 		y := laneY[sp.Lane]
 		x0, x1 := x(sp.Start), x(sp.End)
 		wid := math.Max(x1-x0, 1)
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" opacity="0.85"><title>%s: %s</title></rect>`+"\n",
-			x0, y+3, wid, rowHeight-6, spanColors[i%len(spanColors)], esc(sp.Name), esc(fmtDur(sp.End-sp.Start)))
-		label := sp.Name + " " + fmtDur(sp.End-sp.Start)
-		if wid > float64(len(label))*6 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#fff">%s</text>`+"\n", x0+3, y+15, esc(label))
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %s</title></rect>`+"\n",
+			x0, y+9, wid, rowHeight-12, color[sp.Name], esc(sp.Name), esc(fmtDur(sp.End-sp.Start)))
+		label := fmtDur(sp.End - sp.Start)
+		if wid > float64(len(label))*6+4 {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#fff" font-size="10">%s</text>`+"\n", x0+2, y+rowHeight-7, esc(label))
 		}
 	}
+	// Event ticks; labels above the bar, moved right when they would overlap
+	// the previous label of the lane.
+	nextFree := map[string]float64{}
 	for _, m := range tl.Marks {
 		y := laneY[m.Lane]
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#000" stroke-width="2"><title>%s at %s</title></line>`+"\n", x(m.At), y+1, x(m.At), y+rowHeight-1, esc(m.Name), esc(fmtDur(m.At)))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="9">%s</text>`+"\n", x(m.At)+2, y+9, esc(m.Name))
+		xm := x(m.At)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#000" stroke-width="2"><title>%s at %s</title></line>`+"\n", xm, y+7, xm, y+rowHeight-1, esc(m.Name), esc(fmtDur(m.At)))
+		lx := math.Max(xm-2, nextFree[m.Lane])
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="9">%s</text>`+"\n", lx, y+8, esc(m.Name))
+		nextFree[m.Lane] = lx + float64(len([]rune(m.Name)))*5 + 6
 	}
-	fmt.Fprintf(&b, `<text x="4" y="%d" font-size="9" fill="#555">bars: phases (hover for durations); black ticks: events; time from the scenario's start</text>`+"\n", height-6)
+	lx := 4.0
+	ly := height - 22
+	for _, ph := range phases {
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="10" height="10" fill="%s"/>`+"\n", lx, ly-9, color[ph])
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="10">%s</text>`+"\n", lx+13, ly, esc(ph))
+		lx += 13 + float64(len([]rune(ph)))*6 + 12
+	}
+	fmt.Fprintf(&b, `<text x="4" y="%d" font-size="9" fill="#555">bars: phases with their durations; black ticks: events; time from the scenario's start</text>`+"\n", height-6)
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err

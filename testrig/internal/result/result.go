@@ -110,6 +110,9 @@ type Run struct {
 	Started   time.Time
 	Took      time.Duration
 	Engine    string // "Docker Engine 20.10.24 (API 1.41)"
+	// Host describes the machine's load during the run (CPUs, load
+	// averages at start and end): budgets on a loaded machine read differently.
+	Host string
 	Scenarios []Scenario
 }
 
