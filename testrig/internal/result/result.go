@@ -106,13 +106,13 @@ func (s Scenario) Count(st Status) int {
 
 // Run is a whole rig run.
 type Run struct {
-	ID        string
-	Started   time.Time
-	Took      time.Duration
-	Engine    string // "Docker Engine 20.10.24 (API 1.41)"
+	ID      string
+	Started time.Time
+	Took    time.Duration
+	Engine  string // "Docker Engine 20.10.24 (API 1.41)"
 	// Host describes the machine's load during the run (CPUs, load
 	// averages at start and end): budgets on a loaded machine read differently.
-	Host string
+	Host      string
 	Scenarios []Scenario
 }
 
