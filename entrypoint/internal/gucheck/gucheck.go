@@ -168,7 +168,7 @@ func parse(out string, params []Param) ([]Problem, map[string]bool) {
 		if u := unknownRE.FindStringSubmatch(msg); u != nil {
 			name = u[1]
 			unknown[strings.ToLower(name)] = true
-			msg = "unknown parameter; PostgreSQL 15 has no parameter of this name (a custom parameter needs a dot: prefix.name)"
+			msg = "unknown parameter: this PostgreSQL has no parameter of that name (a custom parameter needs a dot: prefix.name)"
 		} else if s := syntaxRE.FindStringSubmatch(msg); s != nil {
 			if n, _ := strconv.Atoi(s[1]); n >= 1 && n <= len(params) {
 				name = params[n-1].Name
