@@ -11,5 +11,5 @@ import (
 var version = "dev"
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:], version))
+	os.Exit(cli.Main(os.Args[1:], version, os.Stdout, os.Stderr))
 }

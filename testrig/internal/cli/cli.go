@@ -79,8 +79,9 @@ func findRoot() (string, error) {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-// Main runs the command line and returns the exit code.
-func Main(args []string, version string) int {
+// Main runs the command line and returns the exit code. Output goes to
+// stdout (progress, summary) and stderr (errors, the rig's log).
+func Main(args []string, version string, stdout, stderr io.Writer) int {
 	code := ExitOK
 	root := &cobra.Command{
 		Use:           "testrig",
@@ -89,11 +90,13 @@ func Main(args []string, version string) int {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(listCmd(os.Stdout))
-	root.AddCommand(runCmd(&code))
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(listCmd(stdout))
+	root.AddCommand(runCmd(&code, stdout))
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "testrig:", err)
+		fmt.Fprintln(stderr, "testrig:", err)
 		if code == ExitOK {
 			code = ExitUsage
 		}
@@ -123,7 +126,7 @@ func listCmd(w io.Writer) *cobra.Command {
 	}
 }
 
-func runCmd(code *int) *cobra.Command {
+func runCmd(code *int, stdout io.Writer) *cobra.Command {
 	cfg := RunConfig{}
 	c := &cobra.Command{
 		Use:   "run [scenario...]",
@@ -139,7 +142,7 @@ func runCmd(code *int) *cobra.Command {
 				return err
 			}
 			*code = ExitFailed
-			failed, err := run(cmd.Context(), cfg, selected)
+			failed, err := run(cmd.Context(), cfg, selected, stdout)
 			if err != nil {
 				return err
 			}
@@ -159,7 +162,7 @@ func runCmd(code *int) *cobra.Command {
 }
 
 // run does `testrig run`; it reports whether a scenario failed.
-func run(parent context.Context, cfg RunConfig, selected []scenario.Scenario) (bool, error) {
+func run(parent context.Context, cfg RunConfig, selected []scenario.Scenario, stdout io.Writer) (bool, error) {
 	if parent == nil {
 		parent = context.Background()
 	}
@@ -175,7 +178,8 @@ func run(parent context.Context, cfg RunConfig, selected []scenario.Scenario) (b
 	}
 	defer func() { _ = log.Sync() }()
 
-	pr := progress.New(os.Stdout, progress.IsTerminal(os.Stdout))
+	f, isFile := stdout.(*os.File)
+	pr := progress.New(stdout, isFile && progress.IsTerminal(f))
 	defer pr.Close()
 	finished := make(chan struct{})
 	defer close(finished)
@@ -220,18 +224,18 @@ func run(parent context.Context, cfg RunConfig, selected []scenario.Scenario) (b
 	res.Engine = engineDesc
 	res.Host = fmt.Sprintf("%d CPUs, load average %s at start, %s at the end", runtime.NumCPU(), loadStart, loadAvg())
 	pr.Close()
-	fmt.Fprintf(os.Stdout, "\n%s", report.Summary(res, false))
+	fmt.Fprintf(stdout, "\n%s", report.Summary(res, false))
 	if cfg.Report != "" {
 		if err := report.WriteFiles(cfg.Report, res); err != nil {
 			return true, err
 		}
-		fmt.Fprintf(os.Stdout, "report: %s\n", cfg.Report)
+		fmt.Fprintf(stdout, "report: %s\n", cfg.Report)
 	}
 	if cfg.JUnit != "" {
 		if err := report.WriteJUnitFile(cfg.JUnit, res); err != nil {
 			return true, err
 		}
-		fmt.Fprintf(os.Stdout, "junit: %s\n", cfg.JUnit)
+		fmt.Fprintf(stdout, "junit: %s\n", cfg.JUnit)
 	}
 	if runErr != nil {
 		return true, runErr
@@ -241,9 +245,9 @@ func run(parent context.Context, cfg RunConfig, selected []scenario.Scenario) (b
 	}
 	failed := res.Failed()
 	if failed {
-		fmt.Fprintln(os.Stdout, "FAILED")
+		fmt.Fprintln(stdout, "FAILED")
 	} else {
-		fmt.Fprintln(os.Stdout, "ok")
+		fmt.Fprintln(stdout, "ok")
 	}
 	return failed, nil
 }

@@ -275,6 +275,9 @@ func (s *Stack) WaitHealthy(ctx context.Context, service string, timeout time.Du
 		}
 		select {
 		case <-ctx.Done():
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return w, fmt.Errorf("engine: wait for %s to be healthy: %w", service, ctx.Err())
+			}
 			return w, fmt.Errorf("engine: %s not healthy after %s (health %s, last probe: %s): %w", service, timeout, st.Health.Status, lastProbe(st.Health), ctx.Err())
 		case <-t.C:
 		}
@@ -308,6 +311,9 @@ func (s *Stack) WaitRunning(ctx context.Context, service string, timeout time.Du
 		}
 		select {
 		case <-ctx.Done():
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("engine: wait for %s to run: %w", service, ctx.Err())
+			}
 			return fmt.Errorf("engine: %s not running after %s: %w", service, timeout, ctx.Err())
 		case <-t.C:
 		}
