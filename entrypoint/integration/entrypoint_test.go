@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +17,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pgdock/pgdock/entrypoint/internal/cluster"
 	"github.com/pgdock/pgdock/entrypoint/internal/testpg"
+	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
 const readyLine = "database system is ready to accept connections"
@@ -345,7 +348,6 @@ func TestSleepModeStartsAndChangesNothing(t *testing.T) {
 	p := s.start()
 	p.waitFor("sleep mode", 1, 10*time.Second)
 	assert.False(t, fileExists(s.PGData), "PGDATA untouched")
-	time.Sleep(100 * time.Millisecond)
 	start := time.Now()
 	p.signal(syscall.SIGTERM)
 	assert.Equal(t, 0, p.wait(5*time.Second))
@@ -361,8 +363,7 @@ func TestExecPassesOtherCommandsThrough(t *testing.T) {
 	}
 	out, err := cmd.Output()
 	require.NoError(t, err)
-	assert.Equal(t, "hello\n0\n"[:6], string(out)[:6], "stdout is exactly the command's")
-	assert.Equal(t, 2, strings.Count(string(out), "\n"))
+	assert.Equal(t, fmt.Sprintf("hello\n%d\n", os.Getuid()), string(out), "stdout is exactly the command's, run as the caller")
 
 	v, err := exec.Command(binary, "--version").Output()
 	require.NoError(t, err)
@@ -419,4 +420,272 @@ func TestCustomConfigFileArgument(t *testing.T) {
 	assert.Contains(t, p.out.String(), "a custom config_file is used")
 	p.signal(syscall.SIGTERM)
 	assert.Equal(t, 0, p.wait(30*time.Second))
+}
+
+// Issue 6.1: a decompressor that finished long before psql (here: the SQL
+// ends with a pg_sleep) keeps its exit status. The grace-period reaper stole
+// it ("zstd: waitid: no child processes") and failed the first boot.
+func TestCompressedInitScriptsWithLongSQL(t *testing.T) {
+	s := newSite(t)
+	s.set("POSTGRES_PASSWORD", "secret")
+	require.NoError(t, os.WriteFile(filepath.Join(s.Initdb, "01.sql.zst"),
+		compress(t, "zstd", "CREATE TABLE t (what text); INSERT INTO t VALUES ('zstd'); select pg_sleep(1.5);"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(s.Initdb, "02.sql.xz"),
+		compress(t, "xz", "INSERT INTO t VALUES ('xz'); select pg_sleep(1.5);"), 0o644))
+	p := s.start()
+	p.ready()
+	assert.Equal(t, "xz,zstd", s.query("postgres", "secret", "postgres", "SELECT string_agg(what, ',' ORDER BY what) FROM t"))
+	assert.NotContains(t, p.out.String(), "no child processes")
+	p.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, p.wait(30*time.Second))
+}
+
+// stopGroup freezes a process group (SIGSTOP) so that its files stay still
+// while a snapshot is compared, and thaws it when the test ends.
+func stopGroup(t *testing.T, pgid int) {
+	t.Helper()
+	require.NoError(t, syscall.Kill(-pgid, syscall.SIGSTOP))
+	t.Cleanup(func() { _ = syscall.Kill(-pgid, syscall.SIGCONT) })
+}
+
+// Issue 6.2: a second entrypoint on a live PGDATA (a second container on the
+// same volume) exits non-zero, says why, and changes nothing: its
+// PG_HBA_ADD_1 trust rule never reaches the running server's files.
+func TestSecondEntrypointOnALivePGDATAChangesNothing(t *testing.T) {
+	s := newSite(t)
+	s.set("POSTGRES_PASSWORD", "secret")
+	p := s.start()
+	p.ready()
+	pm := postmasterPID(s.PGData)
+	require.True(t, alive(pm))
+
+	other := filepath.Join(s.base, "st2") // the second container's own state dir
+	stopGroup(t, pm)                      // the server changes nothing while we compare
+	before := snapshot(t, s.PGData, s.State, other)
+	s2 := *s
+	s2.env = map[string]string{}
+	for k, v := range s.env {
+		s2.env[k] = v
+	}
+	s2.set("PG_HBA_ADD_1", "host all all 0.0.0.0/0 trust", "PGDOCK_STATE_DIR", other, "PGPORT", itoa(s.Port+1))
+	code, out := s2.run()
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "PGDATA="+s.PGData+" is in use by another pgdock entrypoint")
+	assert.Equal(t, before, snapshot(t, s.PGData, s.State, other), "nothing in PGDATA or the state dirs changed")
+	require.NoError(t, syscall.Kill(-pm, syscall.SIGCONT))
+
+	// The running server still refuses a wrong password after a reload.
+	assert.Equal(t, "true", s.query("postgres", "secret", "postgres", "SELECT pg_reload_conf()::text"))
+	_, err := s.connect("postgres", "wrong", "postgres")
+	assert.ErrorContains(t, err, "password authentication failed")
+	p.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, p.wait(30*time.Second))
+}
+
+// Issue 6.2: the entrypoint was SIGKILLed and its postmaster lives on (an
+// orphan, outside a container): a new entrypoint refuses to touch PGDATA.
+func TestOrphanedPostmasterBlocksANewEntrypoint(t *testing.T) {
+	s := newSite(t)
+	s.set("POSTGRES_PASSWORD", "secret")
+	p := s.start()
+	p.ready()
+	pm := postmasterPID(s.PGData)
+	require.NoError(t, syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL)) // the entrypoint only
+	p.wait(10 * time.Second)
+	require.True(t, alive(pm), "the postmaster survived its entrypoint")
+
+	stopGroup(t, pm)
+	before := snapshot(t, s.PGData, s.State)
+	s.set("PG_HBA_ADD_1", "host all all 0.0.0.0/0 trust")
+	code, out := s.run()
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "a PostgreSQL server (pid "+itoa(pm)+") is still running on it")
+	assert.Equal(t, before, snapshot(t, s.PGData, s.State), "nothing in PGDATA or the state dir changed")
+}
+
+// Issue 6.5: SIGKILL of everything while initdb runs, then a normal start:
+// the first boot is redone (POSTGRES_DB and the init scripts included),
+// never "Skipping initialization" on a half-initialised PGDATA.
+func TestKilledDuringInitdbRedoesTheFirstBoot(t *testing.T) {
+	s := newSite(t)
+	s.set("POSTGRES_PASSWORD", "secret", "POSTGRES_DB", "app")
+	s.script("01.sql", "CREATE TABLE ran (x int); INSERT INTO ran VALUES (1);", 0o644)
+	p := s.start()
+	// initdb writes PG_VERSION early and keeps working for a while after.
+	staging := filepath.Join(s.PGData, ".pgdock-initdb")
+	deadline := time.Now().Add(60 * time.Second)
+	for !fileExists(filepath.Join(staging, "PG_VERSION")) {
+		require.False(t, p.exited(), "the entrypoint ended before initdb ran:\n%s", p.out.String())
+		require.True(t, time.Now().Before(deadline), "initdb never started")
+		time.Sleep(time.Millisecond)
+	}
+	require.NoError(t, syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)) // the entrypoint and initdb
+	p.wait(10 * time.Second)
+	assert.NotContains(t, p.out.String(), "PostgreSQL init process complete", "killed mid-initdb, not after")
+
+	p2 := s.start()
+	p2.ready()
+	out := p2.out.String()
+	assert.NotContains(t, out, cluster.SkippingMessage)
+	assert.Contains(t, out, "initialising again")
+	assert.Contains(t, out, "PostgreSQL init process complete")
+	assert.Equal(t, "1", s.query("postgres", "secret", "app", "SELECT count(*)::text FROM ran"))
+	assert.False(t, fileExists(staging))
+	p2.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, p2.wait(30*time.Second))
+}
+
+// Issue 6.6: an init script that ignores SIGTERM does not make the container
+// unstoppable: the stop ends inside TIMEOUT with SIGKILL of the script's
+// group, and nothing of the bootstrap (temporary server included) is left.
+func TestInitScriptIgnoringSIGTERMIsKilledInsideTimeout(t *testing.T) {
+	s := newSite(t)
+	s.set("POSTGRES_PASSWORD", "secret", "TIMEOUT", "3")
+	s.script("01-stubborn.sh", "#!/bin/sh\ntrap '' TERM\necho \"stubborn-started $$\"\nsleep 1000\n", 0o755)
+	p := s.start()
+	p.waitFor("stubborn-started", 1, 60*time.Second)
+	var script int
+	_, err := fmt.Sscanf(p.out.String()[strings.Index(p.out.String(), "stubborn-started"):], "stubborn-started %d", &script)
+	require.NoError(t, err)
+	temp := postmasterPID(s.PGData)
+	require.True(t, alive(temp), "the temporary server runs")
+	start := time.Now()
+	p.signal(syscall.SIGTERM)
+	code := p.wait(20 * time.Second)
+	took := time.Since(start)
+	assert.Equal(t, 1, code)
+	assert.Less(t, took, 3*time.Second+1500*time.Millisecond, "stopped inside TIMEOUT")
+	assert.True(t, groupGone(script), "no process of the init script's group is left")
+	assert.True(t, gone(temp), "the temporary server is gone")
+	assert.Contains(t, p.out.String(), "killing its process group")
+}
+
+// Issue 6.7: after bootstrap, PostgreSQL and its children get no secret in
+// their environment; init scripts still see them.
+func TestNoSecretsInTheServersEnvironment(t *testing.T) {
+	s := newSite(t)
+	secrets := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(secrets, "repl"), []byte("repl-from-file-secret\n"), 0o644))
+	s.set("POSTGRES_PASSWORD", "pw-secret-value", "REPLICATION_PASSWORD_FILE", filepath.Join(secrets, "repl"),
+		"MY_API_TOKEN", "token-secret-value")
+	outDir := filepath.Join(s.base, "out") // where the server's user may write
+	require.NoError(t, os.Mkdir(outDir, 0o777))
+	require.NoError(t, os.Chmod(outDir, 0o777))
+	seen := filepath.Join(outDir, "script-saw")
+	s.script("01-env.sh", "#!/bin/sh\necho \"$POSTGRES_PASSWORD\" > "+seen+"\n", 0o755)
+	p := s.start()
+	p.ready()
+	saw, err := os.ReadFile(seen)
+	require.NoError(t, err)
+	assert.Equal(t, "pw-secret-value\n", string(saw), "init scripts keep POSTGRES_PASSWORD, as in the official image")
+
+	envFile := filepath.Join(outDir, "server-env")
+	s.testEnvDump(envFile)
+	dump, err := os.ReadFile(envFile)
+	require.NoError(t, err)
+	environ, err := os.ReadFile("/proc/" + itoa(postmasterPID(s.PGData)) + "/environ")
+	require.NoError(t, err)
+	for _, where := range []string{string(dump), string(environ)} {
+		for _, secret := range []string{"pw-secret-value", "repl-from-file-secret", "token-secret-value", "POSTGRES_PASSWORD=", "REPLICATION_PASSWORD="} {
+			assert.NotContains(t, where, secret)
+		}
+		assert.Contains(t, where, "PGDATA=", "the rest of the environment is kept")
+	}
+	p.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, p.wait(30*time.Second))
+}
+
+// testEnvDump has the server write its children's environment to path.
+func (s *site) testEnvDump(path string) {
+	s.t.Helper()
+	c, err := s.connect("postgres", "pw-secret-value", "postgres")
+	require.NoError(s.t, err)
+	defer c.Close(context.Background())
+	_, err = c.Exec(context.Background(), "COPY (SELECT 1) TO PROGRAM 'env > "+path+"'")
+	require.NoError(s.t, err)
+}
+
+// Issue 6.3: an existing shared directory (a sticky /tmp-like one) used as
+// socket directory and as state directory keeps its owner and mode, and so
+// does everything in it that pgdock did not create.
+func TestSharedStickyDirectoriesAreLeftAsTheyWere(t *testing.T) {
+	testpg.NeedRoot(t, "the fault is a root entrypoint chowning a shared directory")
+	s := newSite(t)
+	shared := filepath.Join(s.base, "tmp")
+	require.NoError(t, os.Mkdir(shared, 0o755))
+	require.NoError(t, syscall.Chmod(shared, 0o1777))
+	foreign := filepath.Join(shared, "someone-elses")
+	require.NoError(t, os.MkdirAll(filepath.Join(foreign, "deep"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(foreign, "deep", "file"), []byte("x"), 0o600))
+	for _, p := range []string{foreign, filepath.Join(foreign, "deep"), filepath.Join(foreign, "deep", "file")} {
+		require.NoError(t, os.Chown(p, 65534, 65534))
+	}
+	before := snapshot(t, shared)
+	s.set("POSTGRES_PASSWORD", "secret", "POSTGRESQL_UNIX_SOCKET_DIRECTORIES", shared, "PGDOCK_STATE_DIR", shared)
+	p := s.start()
+	p.ready()
+	after := snapshot(t, shared)
+	for path, st := range before {
+		if path == shared {
+			assert.Equal(t, st.Mode, after[path].Mode, "mode of the shared directory")
+			assert.Equal(t, st.UID, after[path].UID, "owner of the shared directory")
+			assert.Equal(t, st.GID, after[path].GID)
+			continue
+		}
+		assert.Equal(t, st, after[path], path)
+	}
+	assert.True(t, fileExists(filepath.Join(shared, ".s.PGSQL."+itoa(s.Port))), "the server's socket is there")
+	p.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, p.wait(30*time.Second))
+}
+
+// Issue 6.11: PGDATA may be a symlink to a directory; as in the official
+// image the target is what gets created, chowned and initialised.
+func TestSymlinkedPGDATA(t *testing.T) {
+	s := newSite(t)
+	target := filepath.Join(s.base, "real-data")
+	require.NoError(t, os.Mkdir(target, 0o755)) // root-owned when the tests run as root
+	link := filepath.Join(s.base, "data-link")
+	require.NoError(t, os.Symlink(target, link))
+	s.PGData = link
+	s.set("PGDATA", link, "POSTGRES_PASSWORD", "secret")
+	p := s.start()
+	p.ready()
+	assert.True(t, fileExists(filepath.Join(target, "PG_VERSION")))
+	fi, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.True(t, fi.Mode()&os.ModeSymlink != 0, "the link stays a link")
+	if os.Getuid() == 0 {
+		ti, err := os.Stat(target)
+		require.NoError(t, err)
+		assert.EqualValues(t, s.pg.Owner.UID, ti.Sys().(*syscall.Stat_t).Uid, "the target belongs to the server's user")
+	}
+	p.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, p.wait(30*time.Second))
+}
+
+// Issue 6.12: arbitrary --user uids, with PGDOCK_STATE_DIR unset, work: the
+// state directory is the one state.ResolveDir names (the healthcheck's rule).
+func TestArbitraryUsersWithoutAStateDir(t *testing.T) {
+	testpg.NeedRoot(t, "starting the entrypoint as other uids")
+	for _, id := range []struct{ uid, gid uint32 }{{999, 999}, {1000, 1000}, {12345, 0}} {
+		t.Run(fmt.Sprintf("%d:%d", id.uid, id.gid), func(t *testing.T) {
+			s := newSite(t)
+			require.NoError(t, os.Chown(s.base, int(id.uid), int(id.gid))) // a bind directory it owns
+			dir := state.ResolveDir("", int(id.uid))
+			if dir != state.DefaultDir {
+				t.Cleanup(func() { os.RemoveAll(dir) })
+			}
+			s.unset("PGDOCK_STATE_DIR")
+			s.set("POSTGRES_PASSWORD", "secret")
+			p := s.startAs(&syscall.Credential{Uid: id.uid, Gid: id.gid})
+			p.ready()
+			st, err := state.Read(dir)
+			require.NoError(t, err, "the state file is where the healthcheck looks")
+			assert.Equal(t, state.PhaseRunning, st.Phase)
+			assert.Equal(t, "postgres", s.query("postgres", "secret", "postgres", "SELECT current_user"))
+			p.signal(syscall.SIGTERM)
+			assert.Equal(t, 0, p.wait(30*time.Second))
+		})
+	}
 }

@@ -3,6 +3,9 @@ package integration
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,6 +165,9 @@ func (s *site) startAs(cred *syscall.Credential, args ...string) *proc {
 	out := &syncBuf{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
+	// A postmaster that outlives a SIGKILLed entrypoint keeps the output
+	// pipe open: stop waiting for it a moment after the entrypoint exited.
+	cmd.WaitDelay = 3 * time.Second
 	require.NoError(s.t, cmd.Start())
 	p := &proc{t: s.t, cmd: cmd, out: out, done: make(chan struct{}), start: time.Now()}
 	go func() {
@@ -289,4 +295,70 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fileState is what a snapshot records of one path.
+type fileState struct {
+	Mode  os.FileMode
+	UID   uint32
+	GID   uint32
+	MTime time.Time
+	Sum   string // sha256 of a regular file's content; a symlink's target
+}
+
+// snapshot records every entry under the roots (missing roots are empty).
+func snapshot(t *testing.T, roots ...string) map[string]fileState {
+	t.Helper()
+	out := map[string]fileState{}
+	for _, root := range roots {
+		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			fi, err := os.Lstat(p)
+			if err != nil {
+				return nil
+			}
+			st := fi.Sys().(*syscall.Stat_t)
+			fs := fileState{Mode: fi.Mode(), UID: st.Uid, GID: st.Gid, MTime: fi.ModTime()}
+			switch {
+			case fi.Mode().IsRegular():
+				b, err := os.ReadFile(p)
+				require.NoError(t, err)
+				h := sha256.Sum256(b)
+				fs.Sum = hex.EncodeToString(h[:])
+			case fi.Mode()&os.ModeSymlink != 0:
+				fs.Sum, _ = os.Readlink(p)
+			}
+			out[p] = fs
+			return nil
+		})
+	}
+	return out
+}
+
+// groupGone waits until no process of process group pgid is left (killed
+// processes may be zombies for a moment).
+func groupGone(pgid int) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH) {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}
+
+// gone waits until pid no longer exists (or is a zombie of someone else's).
+func gone(pid int) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(data), ") Z ") {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
 }
