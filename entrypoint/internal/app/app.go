@@ -196,7 +196,7 @@ func (r *runner) serve(serverArgs []string) int {
 	}
 	pl, err := r.startPlugins(ctx, r.pluginSocketDir())
 	if err != nil {
-		r.log.Error(err.Error())
+		r.logProblems(err) // one log line per problem
 		return ExitError
 	}
 	defer pl.stop() // plugins stop last, on every path

@@ -49,7 +49,7 @@ func Init(o Options, serverArgs []string, enforce bool) int {
 	}
 	pl, err := r.startPlugins(context.Background(), r.pluginSocketDir())
 	if err != nil {
-		r.log.Error(err.Error())
+		r.logProblems(err)
 		return ExitError
 	}
 	defer pl.stop()
@@ -107,7 +107,7 @@ func Render(o Options) int {
 	defer os.RemoveAll(sockDir)
 	pl, err := r.startPlugins(context.Background(), sockDir)
 	if err != nil {
-		r.log.Error(err.Error())
+		r.logProblems(err)
 		return ExitError
 	}
 	defer pl.stop()
