@@ -5,10 +5,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/testpg/prereq"
 )
 
 func TestParse(t *testing.T) {
@@ -82,4 +85,22 @@ func TestLivePostmaster(t *testing.T) {
 	require.NoError(t, dead.Run())
 	write(dead.Process.Pid)
 	assert.Zero(t, LivePostmaster(d), "a dead pid")
+}
+
+// A live process of another user (working directory unreadable) counts only
+// when it is named postgres.
+func TestLivePostmasterOfAnotherUser(t *testing.T) {
+	prereq.NeedRoot(t, "start a process as another uid")
+	d := t.TempDir()
+	require.NoError(t, os.Chmod(d, 0o755))
+	cmd := exec.Command("/bin/sh", "-c", "read x")
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() { stdin.Close(); _ = cmd.Wait() }()
+	require.NoError(t, os.WriteFile(filepath.Join(d, "postmaster.pid"), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644))
+	// As root the working directory is readable: "/" is not PGDATA.
+	assert.Zero(t, LivePostmaster(d))
 }
