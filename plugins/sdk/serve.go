@@ -3,6 +3,7 @@ package sdk
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 
 	hclog "github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
@@ -18,6 +19,7 @@ import (
 // to the host (which logs them); use NewLogger for structured logs.
 func Serve(impl Plugin) {
 	nameProcess()
+	keepExecFD()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake(),
 		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {PluginName: &GRPCPlugin{Impl: impl}}},
@@ -54,5 +56,18 @@ func nameProcess() {
 	if f, err := os.OpenFile("/proc/self/comm", os.O_WRONLY, 0); err == nil {
 		_, _ = f.WriteString(filepath.Base(os.Args[0]))
 		_ = f.Close()
+	}
+}
+
+// keepExecFD keeps the descriptor pgdock-entrypoint executed the plugin from
+// (3, see nameProcess) out of the plugin's own children: it is marked
+// close-on-exec when it is this very executable.
+func keepExecFD() {
+	var fd, exe syscall.Stat_t
+	if syscall.Fstat(3, &fd) != nil || syscall.Stat("/proc/self/exe", &exe) != nil {
+		return
+	}
+	if fd.Dev == exe.Dev && fd.Ino == exe.Ino {
+		syscall.CloseOnExec(3)
 	}
 }

@@ -249,3 +249,31 @@ func chmod(t *testing.T, path string, mode os.FileMode) {
 	t.Helper()
 	require.NoError(t, os.Chmod(path, mode))
 }
+
+// The descriptor the plugin was executed from does not leak into the
+// plugin's own children (the SDK marks it close-on-exec).
+func TestExecDescriptorNotInherited(t *testing.T) {
+	f := newFaultyFixture(t, map[string]string{"FAULTY_SPAWN_CHILD": "true"})
+	m := f.start(t)
+	pid := m.Descriptions()[0].Pid
+	var child int
+	require.Eventually(t, func() bool {
+		for _, p := range groupAlive(t, pid) {
+			if p != pid {
+				child = p
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second, 10*time.Millisecond, "the plugin's child")
+	bin := filepath.Join(f.dir, BinaryPrefix+"faulty")
+	target, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "fd", "3"))
+	require.NoError(t, err)
+	assert.Equal(t, bin, target, "the plugin itself holds its executable as descriptor 3")
+	fds, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(child), "fd"))
+	require.NoError(t, err)
+	for _, e := range fds {
+		target, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(child), "fd", e.Name()))
+		assert.NotEqual(t, bin, target, "the plugin's child inherited the plugin binary as descriptor %s", e.Name())
+	}
+}

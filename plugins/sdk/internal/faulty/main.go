@@ -13,7 +13,7 @@
 //	<NAME>_HANG_AT_START   duration: sleep this long before serving
 //	<NAME>_IGNORE_TERM     boolean: ignore SIGTERM and SIGINT (only SIGKILL ends it)
 //	<NAME>_STDOUT_GARBAGE  boolean: print a line to stdout before the handshake
-//	<NAME>_SPAWN_CHILD     boolean: start a long-lived child that shares stderr
+//	<NAME>_SPAWN_CHILD     boolean: start a long-lived child that shares stderr (in Describe)
 //	<NAME>_MODE            string: describe itself as providing this run mode
 package main
 
@@ -25,6 +25,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -60,17 +61,6 @@ func main() {
 		log.Warn("hanging before the handshake on purpose", "for", knobs.HangAtStart.String())
 		time.Sleep(knobs.HangAtStart)
 	}
-	if knobs.SpawnChild {
-		// A child in the plugin's process group that shares its stderr:
-		// the host must clean it up.
-		child := exec.Command("sleep", "3600")
-		child.Stderr = os.Stderr
-		if err := child.Start(); err != nil {
-			log.Error("spawn child", "error", err)
-			os.Exit(1)
-		}
-		log.Info("spawned a child on purpose", "pid", child.Process.Pid)
-	}
 	if knobs.CrashAfter > 0 {
 		go func() {
 			time.Sleep(knobs.CrashAfter)
@@ -78,7 +68,8 @@ func main() {
 			os.Exit(3)
 		}()
 	}
-	sdk.Serve(&plugin{name: name, knobs: knobs, log: log})
+	// os.Stderr is the process's own stderr until Serve redirects it.
+	sdk.Serve(&plugin{name: name, knobs: knobs, log: log, stderr: os.Stderr})
 }
 
 // nameFromArgv0 is the plugin name in pgdock-plugin-<name>, or DefaultName.
@@ -92,18 +83,44 @@ func nameFromArgv0(argv0 string) string {
 // plugin answers every hook neutrally; its faults act outside the hooks.
 type plugin struct {
 	sdk.Base
-	name  string
-	knobs knobs
-	log   hclog.Logger
+	name   string
+	knobs  knobs
+	log    hclog.Logger
+	stderr *os.File // the process's stderr, before sdk.Serve redirected it
+
+	spawn sync.Once
 }
 
+// Describe describes the plugin. With <NAME>_SPAWN_CHILD it first starts a
+// long-lived child in the plugin's process group that holds the plugin's
+// stderr (the host must clean it up, and must see a crash of the plugin
+// anyway). It does so here, once: the host calls Describe right after the
+// handshake, so the child is a child of the serving plugin, as one a real
+// plugin starts from a hook.
 func (p *plugin) Describe(context.Context) (sdk.Description, error) {
+	if p.knobs.SpawnChild {
+		var err error
+		p.spawn.Do(func() { err = p.spawnChild() })
+		if err != nil {
+			return sdk.Description{}, err
+		}
+	}
 	return sdk.Description{
 		Name:         p.name,
 		Version:      Version,
 		Env:          []sdk.EnvVar{{Name: sdk.EnvPrefix(p.name), Prefix: true, Description: "the test plugin's knobs"}},
 		ProvidesMode: p.knobs.Mode,
 	}, nil
+}
+
+func (p *plugin) spawnChild() error {
+	child := exec.Command("sleep", "3600")
+	child.Stderr = p.stderr
+	if err := child.Start(); err != nil {
+		return fmt.Errorf("spawn child: %w", err)
+	}
+	p.log.Info("spawned a child on purpose", "pid", child.Process.Pid)
+	return nil
 }
 
 // Validate reports bad knob values in the hook's environment.
