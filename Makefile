@@ -42,6 +42,7 @@ vet:
 test: deps lint
 	PGDOCK_TEST_REQUIRE=1 $(GO) test -count=1 -timeout 20m $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	@$(MAKE) --no-print-directory testrig
+	PGDOCK_TEST_REQUIRE=1 ./scripts/up_test.sh $(BIN)
 
 ## test-unit: unit tests only (no PostgreSQL needed)
 test-unit:
