@@ -45,14 +45,14 @@ func TestMain(m *testing.M) {
 	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
 		panic(err)
 	}
-	for _, b := range []struct{ out, pkg string }{
-		{binary, "../cmd/pgdock-entrypoint"},
-		{healthcheck, "../../healthcheck/cmd/pgdock-healthcheck"},
-		{example, "../../plugins/example/cmd/pgdock-plugin-example"},
+	for _, b := range []struct{ out, dir, pkg string }{
+		{binary, "", "../cmd/pgdock-entrypoint"},
+		{healthcheck, "../../healthcheck", "./cmd/pgdock-healthcheck"},
+		{example, "../../plugins/example", "./cmd/pgdock-plugin-example"},
 	} {
 		a := append([]string{}, args...)
 		if b.out != binary {
-			a = []string{"build"}
+			a = []string{"build", "-C", b.dir} // in its own module: works with and without go.work
 		}
 		build := exec.Command("go", append(a, "-o", b.out, b.pkg)...)
 		build.Stdout, build.Stderr = os.Stdout, os.Stderr
