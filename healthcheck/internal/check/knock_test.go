@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pgdock/pgdock/healthcheck/internal/proc"
 	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
@@ -44,6 +45,7 @@ func TestReadinessWithoutStartupPacket(t *testing.T) {
 	t.Cleanup(func() { _ = standby.Stop() })
 	sbWhere := fmt.Sprintf("socket %s, port %d", standby.SocketDir, standby.Port)
 	before := len(srv.Log())
+	baseline := postmasterChildren(t, srv.PID())
 
 	tests := []struct {
 		name    string
@@ -83,6 +85,23 @@ func TestReadinessWithoutStartupPacket(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(200 * time.Millisecond) // let the forked backends exit (and log, if they would)
+	waitBackendsGone(t, srv.PID(), baseline)
 	assert.Empty(t, srv.Log()[before:], "server log after knocks")
+}
+
+// postmasterChildren counts the postmaster's child processes.
+func postmasterChildren(t *testing.T, pid int) int {
+	t.Helper()
+	kids, err := proc.Children(pid)
+	require.NoError(t, err)
+	return len(kids)
+}
+
+// waitBackendsGone waits until the postmaster has no more children than
+// baseline (its auxiliary processes): every backend a probe made has
+// exited, and written whatever it would log on the way out.
+func waitBackendsGone(t *testing.T, pid, baseline int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return postmasterChildren(t, pid) <= baseline }, 10*time.Second, 5*time.Millisecond,
+		"backends of the probes still running")
 }

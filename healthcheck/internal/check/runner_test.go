@@ -207,6 +207,7 @@ func TestPostgreSQLCheckIgnoresPlugins(t *testing.T) {
 func TestProbesLeaveNoTraceInServerLog(t *testing.T) {
 	srv := pg.Need(t)
 	before := len(srv.Log())
+	baseline := postmasterChildren(t, srv.PID())
 	for _, user := range []string{"postgres", pgtest.PasswordRole} {
 		r := runner(t, with(runningState(srv), func(s *state.State) { s.User = user }), nil)
 		for range 10 {
@@ -214,7 +215,7 @@ func TestProbesLeaveNoTraceInServerLog(t *testing.T) {
 			require.True(t, rep.Healthy, rep.Message)
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // let backends finish exiting
+	waitBackendsGone(t, srv.PID(), baseline)
 	assert.Empty(t, srv.Log()[before:], "server log after probes")
 }
 
