@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 upstream=debian:bookworm-slim
 local_base=pgdock/debian:bookworm
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-pull_timeout=${PGDOCK_PULL_TIMEOUT:-15}
+pull_timeout=${PGDOCK_PULL_TIMEOUT:-300}
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 try_pull() { timeout "$pull_timeout" docker pull -q "$1" >/dev/null 2>&1; }
