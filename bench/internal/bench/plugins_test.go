@@ -49,7 +49,9 @@ func TestWaitPostmasterReady(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	short := func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), 100*time.Millisecond) }
+	short := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), 100*time.Millisecond)
+	}
 
 	write(p.pid()+1, "ready   ") // another postmaster's file
 	ctx, cancel := short()
