@@ -1,11 +1,8 @@
-package engine
+package engine_test
 
 import (
-	"archive/tar"
 	"bufio"
-	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -16,60 +13,24 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap/zaptest"
 
-	"github.com/pgdock/pgdock/plugins/sdk/sdktest"
 	"github.com/pgdock/pgdock/testrig/internal/composefile"
+	"github.com/pgdock/pgdock/testrig/internal/engine"
+	"github.com/pgdock/pgdock/testrig/internal/enginetest"
 )
 
-// newDriver connects to the Engine or handles the missing prerequisite.
-func newDriver(t *testing.T, runID string) *Driver {
+func newDriver(t *testing.T, runID string) *engine.Driver {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	d, err := New(ctx, zaptest.NewLogger(t), runID)
-	if err != nil {
-		sdktest.Missing(t, fmt.Sprintf("a Docker Engine: %v", err))
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	return d
+	return enginetest.Driver(t, runID)
 }
 
-// tinyImage builds testdata/tiny and imports it as a one-file image.
-func tinyImage(t *testing.T, d *Driver) string {
+func tinyImage(t *testing.T, d *engine.Driver) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "tiny")
-	cmd := exec.Command("go", "build", "-o", bin, "./testdata/tiny")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	b, err := os.ReadFile(bin)
-	require.NoError(t, err)
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "tmp/", Typeflag: tar.TypeDir, Mode: 0o1777}))
-	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "tiny", Mode: 0o755, Size: int64(len(b))}))
-	_, err = tw.Write(b)
-	require.NoError(t, err)
-	require.NoError(t, tw.Close())
-
-	ref := "pgdock-testrig/tiny:test-" + strconv.Itoa(os.Getpid())
-	ctx := context.Background()
-	rc, err := d.cli.ImageImport(ctx, image.ImportSource{Source: &buf, SourceName: "-"}, ref, image.ImportOptions{
-		Changes: []string{`ENTRYPOINT ["/tiny"]`},
-	})
-	require.NoError(t, err)
-	_, _ = bufio.NewReader(rc).WriteTo(&bytes.Buffer{})
-	_ = rc.Close()
-	t.Cleanup(func() {
-		_, _ = d.cli.ImageRemove(context.Background(), ref, image.RemoveOptions{Force: true, PruneChildren: true})
-	})
-	return ref
+	return enginetest.TinyImage(t, d)
 }
 
 func TestStackLifecycle(t *testing.T) {
@@ -93,7 +54,7 @@ func TestStackLifecycle(t *testing.T) {
 	t.Cleanup(func() { _ = st.Down(context.Background()) })
 	created := map[string]time.Time{}
 	started := map[string]time.Time{}
-	require.NoError(t, st.Up(ctx, Hooks{
+	require.NoError(t, st.Up(ctx, engine.Hooks{
 		Created: func(s string, at time.Time) { created[s] = at },
 		Started: func(s string, at time.Time) { started[s] = at },
 	}))
@@ -114,8 +75,8 @@ func TestStackLifecycle(t *testing.T) {
 	}
 	require.False(t, firstPass.IsZero())
 	assert.True(t, started["b"].After(firstPass), "b started %s, a healthy %s", started["b"], firstPass)
-	assert.Equal(t, runID, ai.Config.Labels[LabelRun])
-	assert.Equal(t, strconv.Itoa(os.Getpid()), ai.Config.Labels[LabelPID])
+	assert.Equal(t, runID, ai.Config.Labels[engine.LabelRun])
+	assert.Equal(t, strconv.Itoa(os.Getpid()), ai.Config.Labels[engine.LabelPID])
 
 	w, err := st.WaitHealthy(ctx, "a", 10*time.Second)
 	require.NoError(t, err)
@@ -189,7 +150,7 @@ func TestWaitHealthyFailsFast(t *testing.T) {
 
 	st := d.NewStack(p)
 	t.Cleanup(func() { _ = st.Down(context.Background()) })
-	require.NoError(t, st.Up(ctx, Hooks{}))
+	require.NoError(t, st.Up(ctx, engine.Hooks{}))
 	begin := time.Now()
 	w, err := st.WaitHealthy(ctx, "a", time.Minute)
 	require.Error(t, err)
@@ -211,31 +172,31 @@ func TestSweep(t *testing.T) {
 
 	suffix := strconv.Itoa(os.Getpid())
 	labels := func(pid, h string) map[string]string {
-		return map[string]string{LabelRun: "old", LabelPID: pid, LabelHost: h}
+		return map[string]string{engine.LabelRun: "old", engine.LabelPID: pid, engine.LabelHost: h}
 	}
 	mk := func(name string, l map[string]string) {
-		_, err := d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: l})
+		_, err := d.Client().VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: l})
 		require.NoError(t, err)
-		_, err = d.cli.NetworkCreate(ctx, name, network.CreateOptions{Labels: l})
+		_, err = d.Client().NetworkCreate(ctx, name, network.CreateOptions{Labels: l})
 		require.NoError(t, err)
 		t.Cleanup(func() {
-			_ = d.cli.VolumeRemove(context.Background(), name, true)
-			_ = d.cli.NetworkRemove(context.Background(), name)
+			_ = d.Client().VolumeRemove(context.Background(), name, true)
+			_ = d.Client().NetworkRemove(context.Background(), name)
 		})
 	}
 	mk("pgdockrig-sweep-dead-"+suffix, labels(dead, host))
 	mk("pgdockrig-sweep-live-"+suffix, labels(strconv.Itoa(os.Getpid()), host)) // a run still going
 	mk("pgdockrig-sweep-remote-"+suffix, labels(dead, host+"-elsewhere"))       // another machine's
 	// Not ours at all: no rig label.
-	_, err := d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: "pgdockrig-sweep-foreign-" + suffix})
+	_, err := d.Client().VolumeCreate(ctx, volume.CreateOptions{Name: "pgdockrig-sweep-foreign-" + suffix})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = d.cli.VolumeRemove(context.Background(), "pgdockrig-sweep-foreign-"+suffix, true) })
+	t.Cleanup(func() { _ = d.Client().VolumeRemove(context.Background(), "pgdockrig-sweep-foreign-"+suffix, true) })
 
 	n, err := d.Sweep(ctx)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, n, 2, "the dead run's volume and network")
 
-	vols, err := d.cli.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("name", "pgdockrig-sweep-"))})
+	vols, err := d.Client().VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("name", "pgdockrig-sweep-"))})
 	require.NoError(t, err)
 	var left []string
 	for _, v := range vols.Volumes {
@@ -246,7 +207,7 @@ func TestSweep(t *testing.T) {
 	assert.ElementsMatch(t, []string{
 		"pgdockrig-sweep-live-" + suffix, "pgdockrig-sweep-remote-" + suffix, "pgdockrig-sweep-foreign-" + suffix,
 	}, left)
-	nets, err := d.cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", "pgdockrig-sweep-dead-"+suffix))})
+	nets, err := d.Client().NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", "pgdockrig-sweep-dead-"+suffix))})
 	require.NoError(t, err)
 	assert.Empty(t, nets)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pgdock/pgdock/testrig/internal/engine"
 	"github.com/pgdock/pgdock/testrig/internal/scenario"
 )
 
@@ -40,3 +41,5 @@ func TestRunValidates(t *testing.T) {
 	_, err := Run(context.Background(), Options{})
 	assert.ErrorContains(t, err, "no Engine driver")
 }
+
+func engineHooks() engine.Hooks { return engine.Hooks{} }
