@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -299,6 +300,10 @@ var ErrHandshake = errors.New("plugin handshake failed")
 // handshakeError turns go-plugin's start errors into messages that say what
 // happened and what to do.
 func (m *Manager) handshakeError(inst *instance, err error) error {
+	// The child executes the verified descriptor: name the plugin's file.
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && strings.HasPrefix(pe.Path, procFD+"/") {
+		return fmt.Errorf("%w: cannot execute %s: %w (is it a program built for this architecture?)", ErrHandshake, inst.binary, pe.Err)
+	}
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "plugin exited before we could connect"),

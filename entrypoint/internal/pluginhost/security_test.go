@@ -197,6 +197,17 @@ func TestUnsafePluginFilesRefused(t *testing.T) {
 			want: []string{"not executable", "chmod 0755"},
 		},
 		{
+			name: "binary in no executable format",
+			prepare: func(t *testing.T, f *fixture) string {
+				p := filepath.Join(f.dir, BinaryPrefix+"faulty")
+				require.NoError(t, os.Remove(p))
+				require.NoError(t, os.WriteFile(p, []byte("not a program\n"), 0o755))
+				f.writeSums(t, sha256File(t, p)+"  "+BinaryPrefix+"faulty\n")
+				return p
+			},
+			want: []string{"plugin faulty", "cannot execute", "exec format error"},
+		},
+		{
 			name: "binary is a FIFO",
 			prepare: func(t *testing.T, f *fixture) string {
 				p := filepath.Join(f.dir, BinaryPrefix+"faulty")
@@ -224,6 +235,7 @@ func TestUnsafePluginFilesRefused(t *testing.T) {
 			for _, s := range tt.want {
 				assert.Contains(t, err.Error(), s)
 			}
+			assert.NotContains(t, err.Error(), procFD, "errors name the plugin's path, not the descriptor it is run from")
 			assert.Empty(t, processesRunning(t, f.dir), "nothing was started")
 		})
 	}
