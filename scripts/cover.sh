@@ -17,7 +17,7 @@ for mod in "$@"; do
   mkdir -p "$data"
   chmod 1777 "$data" # the entrypoint under test steps down to the postgres user
   cd "$root/$mod"
-  pkgs=$(go list ./... | grep -v -e '/bench' -e 'pgdock-bench' -e '/testpg' -e '/integration' -e '/internal/sdktest' -e '/internal/testplugin' -e '/internal/pgtest' -e '/proto/' | paste -sd, -)
+  pkgs=$(go list ./... | grep -v -e '/bench' -e 'pgdock-bench' -e '/testpg' -e '/integration' -e '/internal/echo' -e '/internal/faulty' -e '/internal/testplugin' -e '/internal/pgtest' -e '/proto/' | paste -sd, -)
   PGDOCK_COVERDIR="$data" go test -count=1 -timeout 20m -covermode=set -coverpkg="$pkgs" ./... -args -test.gocoverdir="$data" >"$out/$name.log" 2>&1 || {
     echo "tests failed in $mod; see $out/$name.log" >&2
     tail -20 "$out/$name.log" >&2
