@@ -511,10 +511,11 @@ func TestKilledDuringInitdbRedoesTheFirstBoot(t *testing.T) {
 	s.set("POSTGRES_PASSWORD", "secret", "POSTGRES_DB", "app")
 	s.script("01.sql", "CREATE TABLE ran (x int); INSERT INTO ran VALUES (1);", 0o644)
 	p := s.start()
-	// initdb writes PG_VERSION early and keeps working for a while after.
+	// initdb writes PG_VERSION early and keeps working for a while after
+	// (into a staging directory inside PGDATA, or PGDATA itself).
 	staging := filepath.Join(s.PGData, ".pgdock-initdb")
 	deadline := time.Now().Add(60 * time.Second)
-	for !fileExists(filepath.Join(staging, "PG_VERSION")) {
+	for !fileExists(filepath.Join(staging, "PG_VERSION")) && !fileExists(filepath.Join(s.PGData, "PG_VERSION")) {
 		require.False(t, p.exited(), "the entrypoint ended before initdb ran:\n%s", p.out.String())
 		require.True(t, time.Now().Before(deadline), "initdb never started")
 		time.Sleep(time.Millisecond)
