@@ -289,3 +289,22 @@ func TestExecDescriptorNotInherited(t *testing.T) {
 		assert.NotEqual(t, bin, target, "the plugin's child inherited the plugin binary as descriptor %s", e.Name())
 	}
 }
+
+// A multi-call binary (the images ship one, hard-linked under every plugin
+// name) dispatches on the base name of argv[0]: the host keeps argv[0] the
+// plugin's path although it executes a descriptor. The faulty plugin takes
+// its name from argv[0], and the host refuses a plugin describing itself
+// under another name.
+func TestMultiCallBinaryGetsItsName(t *testing.T) {
+	f := newFaultyFixture(t, nil)
+	require.NoError(t, os.Link(filepath.Join(f.dir, BinaryPrefix+"faulty"), filepath.Join(f.dir, BinaryPrefix+"second")))
+	sum := sha256File(t, faultyBin)
+	f.writeSums(t, sum+"  "+BinaryPrefix+"faulty\n"+sum+"  "+BinaryPrefix+"second\n")
+	f.opts.Env["SECOND_ENABLE"] = "on"
+	m := f.start(t)
+	var names []string
+	for _, d := range m.Descriptions() {
+		names = append(names, d.Name)
+	}
+	assert.Equal(t, []string{"faulty", "second"}, names)
+}
