@@ -224,9 +224,9 @@ func (s *Stack) Inspect(ctx context.Context, service string) (container.InspectR
 type HealthWatch struct {
 	Statuses  []string  // distinct health statuses in the order seen
 	HealthyAt time.Time // when the rig saw "healthy"
-	// ProbeEnd is the end time of the first passing probe as the Engine
-	// recorded it: the moment the container turned healthy, independent of
-	// the rig's polling.
+	// ProbeEnd is the end time of the passing probe as the Engine recorded
+	// it: the moment the container turned healthy, independent of the rig's
+	// polling (callers check it is after their start time).
 	ProbeEnd time.Time
 }
 
@@ -260,8 +260,10 @@ func (s *Stack) WaitHealthy(ctx context.Context, service string, timeout time.Du
 		switch st.Health.Status {
 		case container.Healthy:
 			w.HealthyAt = time.Now()
-			for _, r := range st.Health.Log {
-				if r.ExitCode == 0 {
+			// The probe that turned it healthy is the latest passing one
+			// (the log can still hold probes from before a restart).
+			for i := len(st.Health.Log) - 1; i >= 0; i-- {
+				if r := st.Health.Log[i]; r.ExitCode == 0 {
 					w.ProbeEnd = r.End
 					break
 				}
