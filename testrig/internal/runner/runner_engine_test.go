@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/pgdock/pgdock/testrig/internal/budget"
+	"github.com/pgdock/pgdock/testrig/internal/engine"
 	"github.com/pgdock/pgdock/testrig/internal/enginetest"
 	"github.com/pgdock/pgdock/testrig/internal/result"
 	"github.com/pgdock/pgdock/testrig/internal/scenario"
@@ -90,4 +91,52 @@ func lastCheck(s result.Scenario) result.Check {
 		return result.Check{}
 	}
 	return s.Checks[len(s.Checks)-1]
+}
+
+// TestKeepLeavesAFailedStackUp: with --keep a failed scenario's stack stays
+// for inspection (and a passing one is still removed).
+func TestKeepLeavesAFailedStackUp(t *testing.T) {
+	runID := enginetest.RunID("k")
+	d := enginetest.Driver(t, runID)
+	img := enginetest.TinyImage(t, d)
+	pw := filepath.Join(t.TempDir(), "pw")
+	require.NoError(t, os.WriteFile(pw, []byte("x"), 0o644))
+	spec := scenario.StackSpec{
+		Files: []string{"stack.yaml"},
+		Env:   []string{"TINY_IMAGE=" + img, "BIND_DIR=" + t.TempDir(), "PW_FILE=" + pw},
+	}
+	var kept *engine.Stack
+	t.Cleanup(func() {
+		if kept != nil {
+			_ = kept.Down(context.Background())
+		}
+	})
+	scenarios := []scenario.Scenario{
+		{Name: "passes", Run: func(ctx context.Context, tt *scenario.T) {
+			_, err := tt.Up(ctx, spec, engine.Hooks{})
+			tt.Check("up", func() error { return err })
+		}},
+		{Name: "fails", Run: func(ctx context.Context, tt *scenario.T) {
+			st, err := tt.Up(ctx, spec, engine.Hooks{})
+			kept = st
+			tt.Check("up", func() error { return err })
+			tt.Fail("something", assert.AnError)
+		}},
+	}
+	run, err := Run(context.Background(), Options{
+		Env:       scenario.Env{Driver: d, Root: "../engine/testdata", RunID: runID, Log: zaptest.NewLogger(t)},
+		Scenarios: scenarios,
+		Keep:      true,
+	})
+	require.NoError(t, err)
+	assert.True(t, run.Failed())
+	require.NotNil(t, kept)
+	ci, err := kept.Inspect(context.Background(), "a")
+	require.NoError(t, err, "the failed scenario's container is still there")
+	assert.True(t, ci.State.Running)
+	assert.Contains(t, ci.Name, "pgdockrig-"+runID+"-fails1")
+	n, err := d.Leftovers(context.Background())
+	require.NoError(t, err)
+	// the failed stack: two containers, one network, one volume; nothing of "passes"
+	assert.Equal(t, 4, n)
 }
