@@ -256,8 +256,12 @@ func (t *T) Finish(keep bool) (result.Scenario, error) {
 		Measurements: t.acct.Measurements(),
 		Timeline:     t.tl,
 	}
-	for _, f := range t.acct.Failures() {
-		res.Checks = append(res.Checks, result.Check{Name: "budgets", Status: result.Fail, Message: f})
+	// A missed budget fails the scenario through res.Budgets (Status, the
+	// summary, one JUnit testcase per budget); it is not repeated as a check.
+	if t.env.Progress != nil {
+		for _, f := range t.acct.Failures() {
+			t.env.Progress.Line("  MISSED %s: %s", t.name, f)
+		}
 	}
 	stacks, tmp := t.stacks, t.tmp
 	t.stacks, t.tmp = nil, nil
