@@ -81,6 +81,13 @@ func WriteMarkdown(w io.Writer, r result.Run, svgs map[string]string) error {
 				fmt.Fprintf(&b, "| %s | %s | %s | %d | %s |\n", c.Budget.Metric, cell(c.Budget.String()), measured, c.Count, c.Verdict)
 			}
 		}
+		if len(s.Timeline.Spans) > 0 {
+			b.WriteString("\n<details><summary>Timeline as a table</summary>\n\n| Lane | Phase | From | Took |\n|---|---|---|---|\n")
+			for _, sp := range s.Timeline.Spans {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(sp.Lane), cell(sp.Name), fmtDur(sp.Start), fmtDur(sp.End-sp.Start))
+			}
+			b.WriteString("\n</details>\n")
+		}
 		if len(s.Measurements) > 0 {
 			b.WriteString("\nAll measurements: ")
 			parts := make([]string, len(s.Measurements))

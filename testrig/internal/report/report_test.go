@@ -144,6 +144,7 @@ func TestMarkdownAndFiles(t *testing.T) {
 	assert.Contains(t, s, "skipped: grafana — no Grafana image on this Engine")
 	assert.Contains(t, s, `exit code 137 \| killed second line`, "table cells are escaped")
 	assert.Contains(t, s, "| healthy | < 30s (plan) | — | 0 | not measured |")
+	assert.Contains(t, s, "| first boot | start → ready | 200ms | 1.80s |", "the timeline also as a table")
 	for _, f := range []string{"report-direct.svg", "report-monitoring.svg"} {
 		_, err := os.Stat(filepath.Join(dir, "out", f))
 		assert.NoError(t, err, f)
