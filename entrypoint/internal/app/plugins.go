@@ -85,12 +85,13 @@ func (r *runner) startPlugins(ctx context.Context, socketDir string) (*plugins, 
 // the entrypoint starts). So a start as root or as the server user trusts
 // root only, and a start as any other uid (make up as a developer, docker
 // run --user 1000) also trusts that uid.
-func (r *runner) trustedPluginOwners() []int {
-	uid := os.Getuid()
+func (r *runner) trustedPluginOwners() []int { return pluginOwners(os.Getuid(), r.o.ServerUser) }
+
+func pluginOwners(uid int, serverUser string) []int {
 	if uid == 0 {
 		return nil
 	}
-	if id, err := privilege.Lookup(r.o.ServerUser); err == nil && id.UID == uid {
+	if id, err := privilege.Lookup(serverUser); err == nil && id.UID == uid {
 		return nil
 	}
 	return []int{uid}
