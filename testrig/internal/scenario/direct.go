@@ -113,8 +113,12 @@ func (bt bootTimes) timeline(t *T, lane string) {
 	if !bt.Created.IsZero() {
 		t.Span(lane, "create", bt.Up, bt.Created)
 	}
-	if !bt.Created.IsZero() && !bt.Started.IsZero() {
-		t.Span(lane, "docker start", bt.Created, bt.Started)
+	startFrom := bt.Created // a restart has no create: docker start begins at Up
+	if startFrom.IsZero() {
+		startFrom = bt.Up
+	}
+	if !bt.Started.IsZero() {
+		t.Span(lane, "docker start", startFrom, bt.Started)
 	}
 	if !bt.Started.IsZero() {
 		if !bt.Ready.IsZero() {
