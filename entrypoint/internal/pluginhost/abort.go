@@ -3,6 +3,7 @@ package pluginhost
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"time"
 
@@ -84,8 +85,9 @@ func (inst *instance) handshake(ctx context.Context, grace time.Duration) (plugi
 	select {
 	case <-done:
 		// Whether the handshake failed or completed just before the abort:
-		// Kill ends what is left and removes go-plugin's socket directory.
+		// Kill ends what is left.
 		inst.client.Kill()
+		inst.removeSocketDir()
 	case <-bound.Done():
 	}
 	if forked {
@@ -95,4 +97,14 @@ func (inst *instance) handshake(ctx context.Context, grace time.Duration) (plugi
 		}
 	}
 	return nil, errAborted
+}
+
+// removeSocketDir removes go-plugin's socket directory of a plugin that
+// failed to start: go-plugin's Kill leaves it behind when the process was
+// never forked (the start was aborted first, or the exec failed). Call it
+// only once go-plugin's start returned.
+func (inst *instance) removeSocketDir() {
+	if inst.socketDir != "" {
+		_ = os.RemoveAll(inst.socketDir)
+	}
 }

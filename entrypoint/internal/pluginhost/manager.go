@@ -76,10 +76,11 @@ type instance struct {
 	addr     net.Addr
 	startDur time.Duration
 
-	gate     startGate   // fork vs. abort of the start
-	running  atomic.Bool // handshake done; exits from now on are crashes
-	stopping atomic.Bool // Stop (or a failed Start) is ending it
-	exited   atomic.Bool
+	gate      startGate   // fork vs. abort of the start
+	socketDir string      // go-plugin's socket directory for this plugin
+	running   atomic.Bool // handshake done; exits from now on are crashes
+	stopping  atomic.Bool // Stop (or a failed Start) is ending it
+	exited    atomic.Bool
 }
 
 // Start verifies and starts every enabled plugin, performs the handshake and
@@ -218,7 +219,8 @@ func (m *Manager) start(ctx context.Context, name string, exe *os.File) (*instan
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake(),
 		VersionedPlugins: sdk.HostPluginSets(),
-		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
+		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, socketDir string) (runner.Runner, error) {
+			inst.socketDir = socketDir
 			// cmd carries go-plugin's handshake variables only (SkipHostEnv).
 			env := append(startEnv(name, m.opts.LogLevel, m.opts.Env), cmd.Env...)
 			inst.proc = newProcess(binary, exe, env, m.exited(inst))
@@ -241,6 +243,7 @@ func (m *Manager) start(ctx context.Context, name string, exe *os.File) (*instan
 		if inst.proc != nil {
 			inst.proc.killGroup()
 		}
+		inst.removeSocketDir()
 		return nil, fmt.Errorf("plugin %s (%s): %w", name, binary, err)
 	}
 

@@ -236,6 +236,8 @@ func TestUnsafePluginFilesRefused(t *testing.T) {
 				assert.Contains(t, err.Error(), s)
 			}
 			assert.NotContains(t, err.Error(), procFD, "errors name the plugin's path, not the descriptor it is run from")
+			left, _ := os.ReadDir(f.sockets)
+			assert.Empty(t, left, "no socket directory left")
 			assert.Empty(t, processesRunning(t, f.dir), "nothing was started")
 		})
 	}
