@@ -112,8 +112,20 @@ func Run(ctx context.Context, o Options) (result.Run, error) {
 	return run, errors.Join(errs...)
 }
 
-// runOne runs a scenario, turning a panic into a failed check.
+// runOne runs a scenario within its timeout, turning a panic into a failed
+// check.
 func runOne(ctx context.Context, s scenario.Scenario, t *scenario.T) {
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = scenario.DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("scenario %s ran past its %s timeout", s.Name, timeout))
+	defer cancel()
+	defer func() {
+		if ctx.Err() != nil && context.Cause(ctx) != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			t.Fail("timeout", context.Cause(ctx))
+		}
+	}()
 	defer func() {
 		if r := recover(); r != nil {
 			t.Fail("panic", fmt.Errorf("%v\n%s", r, debug.Stack()))

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,3 +44,16 @@ func TestRunValidates(t *testing.T) {
 }
 
 func engineHooks() engine.Hooks { return engine.Hooks{} }
+
+func TestRunOneTimeout(t *testing.T) {
+	s := scenario.Scenario{Name: "slow", Timeout: 50 * time.Millisecond, Run: func(ctx context.Context, tt *scenario.T) {
+		<-ctx.Done() // a step that only ends when its context does
+	}}
+	tt := scenario.NewT(scenario.Env{}, s)
+	runOne(context.Background(), s, tt)
+	res, err := tt.Finish(false)
+	require.NoError(t, err)
+	require.Len(t, res.Checks, 1)
+	assert.Equal(t, "timeout", res.Checks[0].Name)
+	assert.Contains(t, res.Checks[0].Message, "ran past its 50ms timeout")
+}

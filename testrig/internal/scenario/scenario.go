@@ -30,10 +30,16 @@ type Scenario struct {
 	// Budgets that apply to every run of the scenario; Run may add more
 	// with T.Budget.
 	Budgets []budget.Budget
+	// Timeout bounds Run (DefaultTimeout when zero); the teardown has its
+	// own deadline after it.
+	Timeout time.Duration
 	// Run does the work. It returns when done or after a failed check it
 	// cannot go on from; the rig tears down every stack it brought up.
 	Run func(ctx context.Context, t *T)
 }
+
+// DefaultTimeout bounds a scenario's Run when it sets no Timeout.
+const DefaultTimeout = 10 * time.Minute
 
 // Env is what the runner gives every scenario.
 type Env struct {
