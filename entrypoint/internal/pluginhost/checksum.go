@@ -34,6 +34,8 @@ type pluginDir struct {
 
 // openPluginDir opens and checks the plugin directory.
 func openPluginDir(path string, trusted []int) (*pluginDir, error) {
+	// Without the cleaning, "link/" would follow the link despite O_NOFOLLOW.
+	path = filepath.Clean(path)
 	what := "plugin directory " + path + " (PGDOCK_PLUGIN_DIR)"
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {

@@ -188,6 +188,16 @@ func TestUnsafePluginFilesRefused(t *testing.T) {
 			want: []string{"plugin directory", "is a symbolic link"},
 		},
 		{
+			name: "symlinked plugin directory, trailing slash",
+			prepare: func(t *testing.T, f *fixture) string {
+				link := filepath.Join(t.TempDir(), "plugins")
+				require.NoError(t, os.Symlink(f.dir, link))
+				f.opts.Dir = link + "/"
+				return link
+			},
+			want: []string{"plugin directory", "is a symbolic link"},
+		},
+		{
 			name: "binary not executable",
 			prepare: func(t *testing.T, f *fixture) string {
 				p := f.installCopy(t, "faulty", faultyBin)
