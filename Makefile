@@ -27,7 +27,7 @@ build:
 	@for p in $(PLUGINS); do \
 	  (cd plugins/$$p && $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/pgdock-plugin-$$p ./cmd/pgdock-plugin-$$p) || exit 1; \
 	done
-	cd $(BIN)/plugins && sha256sum pgdock-plugin-* > SHA256SUMS
+	cd $(BIN)/plugins && sha256sum pgdock-plugin-* > SHA256SUMS && chmod go-w . pgdock-plugin-* SHA256SUMS
 	cd plugins/bundle && $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pgdock-plugins ./cmd/pgdock-plugins
 
 ## lint: gofmt and go vet in every module
