@@ -29,6 +29,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// Built plugins and their SHA256SUMS must not be group-writable (the
+	// entrypoint refuses them), whatever the caller's umask.
+	syscall.Umask(0o022)
 	dir, err := os.MkdirTemp("", "pgdock-it-")
 	if err != nil {
 		panic(err)

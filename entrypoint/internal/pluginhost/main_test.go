@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,6 +30,9 @@ func TestMain(m *testing.M) {
 		runHostHelper()
 		return
 	}
+	// Plugin files must not be group-writable (Start refuses them),
+	// whatever the caller's umask.
+	syscall.Umask(0o022)
 	dir, err := os.MkdirTemp("", "pgdock-pluginhost-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
