@@ -43,9 +43,13 @@ new_secret() { # file
 # $password_file and reports system identifier $1: it is then ours, and not
 # another program that holds the port on some address.
 verify_ours() { # want-system-identifier where
-  local got
+  local got psql=(psql)
+  # Without a psql on the host (container mode only), the image's, on the host's network.
+  if ! command -v psql >/dev/null 2>&1 && [ "$mode" = container ]; then
+    psql=(docker run --rm --network host -e PGPASSWORD -e PGCONNECT_TIMEOUT --entrypoint psql "$PGDOCK_IMAGE")
+  fi
   got=$(PGPASSWORD=$(cat "$password_file") PGCONNECT_TIMEOUT=5 \
-    psql -X -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc 'select system_identifier from pg_control_system()' 2>&1) || {
+    "${psql[@]}" -X -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc 'select system_identifier from pg_control_system()' 2>&1) || {
     echo "up: the server on 127.0.0.1:$port did not accept pgdock's login: $got" >&2
     return 1
   }
@@ -159,8 +163,10 @@ container_up() {
   ensure_images || exit 1
   local start=$SECONDS t0
   t0=$(date +%s.%N)
-  compose "${profiles[@]}" up -d --remove-orphans 2>&1 | sed 's/^/  /'
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "up: compose up failed (make down cleans up)" >&2; exit 1; }
+  if ! compose "${profiles[@]}" up -d --remove-orphans 2>&1 | sed 's/^/  /'; then
+    echo "up: compose up failed (make down cleans up)" >&2
+    exit 1
+  fi
   local services=(postgres postgres-exporter prometheus) s id health
   [ -z "$grafana" ] || services+=(grafana)
   local deadline=$((SECONDS + 120))
