@@ -11,20 +11,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 run=$1 purge=${2:-}
 . ./scripts/lib.sh
-did=
+did= failed=
 
 if docker info >/dev/null 2>&1; then
   compose_env "$run" 0
-  if [ -n "$(compose ps -q 2>/dev/null)" ] || { [ -n "$purge" ] && docker volume ls -q | grep -q "^${PGDOCK_PROJECT}_"; }; then
+  if [ -n "$(project_containers)" ] || { [ -n "$purge" ] && docker volume ls -q | grep -q "^${PGDOCK_PROJECT}_"; }; then
     args=(down --remove-orphans)
     [ -z "$purge" ] || args+=(--volumes)
     # --profile grafana so a Grafana container started by `make up` goes too.
-    if docker-compose --help 2>/dev/null | grep -q -- --profile || docker compose version >/dev/null 2>&1; then
-      compose --profile grafana "${args[@]}" 2>&1 | sed 's/^/  /'
-    else
-      compose "${args[@]}" 2>&1 | sed 's/^/  /'
+    profile=()
+    if docker compose version >/dev/null 2>&1 || docker-compose --help 2>/dev/null | grep -q -- --profile; then
+      profile=(--profile grafana)
     fi
-    echo "pgdock containers removed${purge:+, data volume too}"
+    if compose "${profile[@]}" "${args[@]}" 2>&1 | sed 's/^/  /'; then
+      echo "pgdock containers removed${purge:+, data volume too}"
+    else
+      echo "down: compose down failed; the project's containers: $(project_containers | tr '\n' ' ')" >&2
+      failed=1
+    fi
     did=1
   fi
 fi
@@ -50,4 +54,4 @@ else
   rm -f "$pidfile"
 fi
 [ -n "$did" ] || echo "pgdock is not running"
-exit 0
+[ -z "$failed" ]

@@ -9,12 +9,21 @@ compose_env() { # run-dir port
   export PGDOCK_GRAFANA_PORT=${PGDOCK_GRAFANA_PORT:-53000}
   export PGDOCK_IMAGE=${PGDOCK_IMAGE:-pgdock/postgres:15}
   export GRAFANA_IMAGE=${GRAFANA_IMAGE:-grafana/grafana-oss:11.6.0}
-  # Interpolation needs every variable even where only `down`/`ps` runs.
+  # Interpolation needs every variable, and an existing secret file, even
+  # where only `down` runs.
   local dir=$1/compose
   export PGDOCK_PASSWORD_FILE=${PGDOCK_PASSWORD_FILE:-$dir/postgres-password}
+  [ -e "$PGDOCK_PASSWORD_FILE" ] || PGDOCK_PASSWORD_FILE=/dev/null
   [ -n "${PGDOCK_EXPORTER_PASSWORD:-}" ] || PGDOCK_EXPORTER_PASSWORD=$(cat "$dir/exporter-password" 2>/dev/null || echo unset)
   [ -n "${PGDOCK_GRAFANA_PASSWORD:-}" ] || PGDOCK_GRAFANA_PASSWORD=$(cat "$dir/grafana-password" 2>/dev/null || echo unset)
   export PGDOCK_EXPORTER_PASSWORD PGDOCK_GRAFANA_PASSWORD
+}
+
+# The project's containers (any state), found by Compose's labels: works
+# without loading the compose file.
+project_containers() { # [service]
+  docker ps -aq --filter "label=com.docker.compose.project=$PGDOCK_PROJECT" \
+    ${1:+--filter "label=com.docker.compose.service=$1"}
 }
 
 # Compose v2 (`docker compose`) when present, else docker-compose (1.29 here).

@@ -11,7 +11,7 @@ run=$1 bin=$2
 found= rc=0
 if docker info >/dev/null 2>&1; then
   compose_env "$run" 0
-  ids=$(compose ps -q 2>/dev/null)
+  ids=$(project_containers)
   if [ -n "$ids" ]; then
     found=1
     echo "containers (compose project $PGDOCK_PROJECT):"
@@ -23,7 +23,7 @@ if docker info >/dev/null 2>&1; then
         *) rc=1 ;;
       esac
     done
-    pg=$(compose ps -q postgres 2>/dev/null)
+    pg=$(project_containers postgres | head -n 1)
     if [ -n "$pg" ]; then
       docker exec "$pg" pgdock-healthcheck readiness | sed 's/^/  /'
       [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
