@@ -151,9 +151,10 @@ container_up() {
     grafana=1
   fi
   # Ports first: a taken port fails before anything is built or started.
-  # When the stack already runs, its own containers hold them.
+  # When some of the stack runs, its own containers hold them (a port taken
+  # by something else then fails the engine's bind, or the check below).
   local running
-  running=$(compose ps -q 2>/dev/null | wc -l)
+  running=$(docker ps -q --filter "label=com.docker.compose.project=$PGDOCK_PROJECT" | wc -l)
   if [ "$running" -eq 0 ]; then
     for p in "$port" "$PGDOCK_PROMETHEUS_PORT" ${grafana:+"$PGDOCK_GRAFANA_PORT"}; do
       port_free "$p" || exit 1
