@@ -25,7 +25,7 @@ import (
 // net/http"). Per healthcheck run that probes one plugin it costs about 2 ms
 // more CPU (+10 %: its transport starts a read loop, a settings exchange and
 // flow-control bookkeeping for one request), which puts the healthcheck above
-// pg_isready's CPU time where this client stays below it, and 0.5 MiB more
+// pg_isready's CPU time where this client is level with it or below, and 0.5 MiB more
 // peak RSS (8.6 vs 8.1 MiB; both far inside the 20 MB budget). It also writes
 // to the process's standard logger on some protocol errors ("protocol
 // error: received *http.http2GoAwayFrame before a SETTINGS frame"), which
