@@ -35,7 +35,7 @@ free_port() {
 hold_port() {
   python3 -c 'import socket,sys,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(); print("held", flush=True); time.sleep(600)' "$1" &
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(); time.sleep(600)' "$1" &
   listener=$!
   for _ in $(seq 1 100); do
     ss -Hltn "( sport = :$1 )" | grep -q . && return 0
@@ -72,6 +72,24 @@ if docker info >/dev/null 2>&1; then
   else
     fail "container mode, port taken: exit $rc, $n containers, output: $out"
   fi
+  release_port
+  # 3b. the stack exists but is stopped (after a reboot, say): its containers
+  # hold no port, so a taken port must still fail `up` clearly.
+  export PGDOCK_PROMETHEUS_PORT=$(free_port)
+  if out=$(./scripts/up.sh "$run" "$bin" "$port" container 2>&1); then
+    docker stop $(docker ps -q --filter "label=com.docker.compose.project=$PGDOCK_PROJECT") >/dev/null
+    hold_port "$port"
+    out=$(./scripts/up.sh "$run" "$bin" "$port" container 2>&1)
+    rc=$?
+    if [ $rc -ne 0 ] && grep -q "port $port is already in use" <<<"$out"; then
+      ok "container mode, stopped stack, port taken: up fails clearly"
+    else
+      fail "container mode, stopped stack, port taken: exit $rc, output: $out"
+    fi
+  else
+    fail "container mode up: $out"
+  fi
+  ./scripts/down.sh "$run" purge >/dev/null 2>&1
 elif [ "${PGDOCK_TEST_REQUIRE:-}" = 1 ]; then
   fail "container mode: no Docker Engine (PGDOCK_TEST_REQUIRE=1)"
 else
