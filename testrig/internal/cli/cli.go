@@ -222,6 +222,9 @@ func run(parent context.Context, cfg RunConfig, selected []scenario.Scenario, st
 		Keep:      cfg.Keep,
 	})
 	res.Engine = engineDesc
+	if imgs, err := d.ImageSummaries(context.Background(), "pgdock/*", "grafana/*"); err == nil {
+		res.Images = imgs
+	}
 	res.Host = fmt.Sprintf("%d CPUs, load average %s at start, %s at the end", runtime.NumCPU(), loadStart, loadAvg())
 	pr.Close()
 	fmt.Fprintf(stdout, "\n%s", report.Summary(res, false))

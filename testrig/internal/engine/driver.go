@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
@@ -89,6 +92,31 @@ func (d *Driver) ImageExists(ctx context.Context, ref string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("engine: inspect image %s: %w", ref, err)
+}
+
+// ImageSummaries describes the local images whose reference matches one of
+// patterns ("pgdock/*"): "ref (id, size)", sorted.
+func (d *Driver) ImageSummaries(ctx context.Context, patterns ...string) ([]string, error) {
+	f := filters.NewArgs()
+	for _, p := range patterns {
+		f.Add("reference", p)
+	}
+	imgs, err := d.cli.ImageList(ctx, image.ListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("engine: list images: %w", err)
+	}
+	var out []string
+	for _, im := range imgs {
+		id := strings.TrimPrefix(im.ID, "sha256:")
+		if len(id) > 12 {
+			id = id[:12]
+		}
+		for _, tag := range im.RepoTags {
+			out = append(out, fmt.Sprintf("%s (%s, %d MB)", tag, id, (im.Size+500_000)/1_000_000))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // Sweep removes containers, networks and volumes left by earlier rig runs

@@ -211,3 +211,17 @@ func TestSweep(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, nets)
 }
+
+func TestImageSummaries(t *testing.T) {
+	d := newDriver(t, enginetest.RunID("img"))
+	ref := tinyImage(t, d)
+	got, err := d.ImageSummaries(context.Background(), "pgdock-testrig/*")
+	require.NoError(t, err)
+	var found bool
+	for _, s := range got {
+		if strings.HasPrefix(s, ref+" (") && strings.HasSuffix(s, " MB)") {
+			found = true
+		}
+	}
+	assert.True(t, found, "%s in %v", ref, got)
+}

@@ -57,6 +57,9 @@ func WriteMarkdown(w io.Writer, r result.Run, svgs map[string]string) error {
 		fmt.Fprintf(&b, " Host: %s.", r.Host)
 	}
 	b.WriteString("\n\n")
+	if len(r.Images) > 0 {
+		b.WriteString("Images: " + strings.Join(r.Images, "; ") + ".\n\n")
+	}
 	b.WriteString("## Summary\n\n")
 	b.WriteString(Summary(r, true))
 	for _, s := range r.Scenarios {

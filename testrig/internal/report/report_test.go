@@ -23,7 +23,7 @@ func sampleRun() result.Run {
 	mon := budget.NewAccount(budget.PlanStartup)
 	start := time.Date(2026, 12, 3, 16, 0, 0, 0, time.UTC)
 	return result.Run{
-		ID: "abcd1234", Started: start, Took: 42 * time.Second, Engine: "Docker Engine 20.10.24 (API 1.41)",
+		ID: "abcd1234", Started: start, Images: []string{"pgdock/postgres:15 (8f5cb0473a33, 538 MB)"}, Took: 42 * time.Second, Engine: "Docker Engine 20.10.24 (API 1.41)",
 		Scenarios: []result.Scenario{
 			{
 				Name: "direct", Description: "the direct stack", Started: start, Took: 12 * time.Second,
@@ -139,6 +139,7 @@ func TestMarkdownAndFiles(t *testing.T) {
 	require.NoError(t, err)
 	s := string(md)
 	assert.Contains(t, s, "![direct timeline](report-direct.svg)")
+	assert.Contains(t, s, "Images: pgdock/postgres:15 (8f5cb0473a33, 538 MB).")
 	assert.Contains(t, s, "| direct | FAIL | 1 pass, 1 fail, 0 skip | healthy | ≤ 5s (pgdock) | 3.20s | met |")
 	assert.Contains(t, s, "| stop | ≤ 2s (pgdock) | 2.60s | MISSED |")
 	assert.Contains(t, s, "skipped: grafana — no Grafana image on this Engine")

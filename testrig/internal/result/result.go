@@ -112,7 +112,9 @@ type Run struct {
 	Engine  string // "Docker Engine 20.10.24 (API 1.41)"
 	// Host describes the machine's load during the run (CPUs, load
 	// averages at start and end): budgets on a loaded machine read differently.
-	Host      string
+	Host string
+	// Images lists the images the stacks use ("pgdock/postgres:15 (8f5cb0473a33, 538 MB)").
+	Images    []string
 	Scenarios []Scenario
 }
 
