@@ -68,15 +68,21 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 // script (fake), with a reaper of its own.
 func runner(t *testing.T, fake string) (*Runner, *syncBuf) {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(t.TempDir(), "psql")
-	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\n"+fake+"\n"), 0o755))
+	dir, bin := t.TempDir(), fakePsql(t, fake)
 	require.NoError(t, reaper.BecomeSubreaper())
 	r, stop := reaper.Background(nil)
 	t.Cleanup(stop)
 	out := &syncBuf{}
 	return &Runner{Dir: dir, Psql: bin, User: "u", DB: "d", Env: os.Environ(), LibDir: t.TempDir(), Log: zap.NewNop(),
 		Stdout: out, Stderr: out, Reaper: r}, out
+}
+
+// fakePsql writes a stand-in psql running script.
+func fakePsql(t *testing.T, script string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "psql")
+	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\n"+script+"\n"), 0o755))
+	return bin
 }
 
 func compressWith(t *testing.T, tool, s string) []byte {
@@ -108,6 +114,8 @@ func TestCompressedScriptsWithASlowReader(t *testing.T) {
 	assert.Equal(t, "select 'zstd';\nselect 'xz';\n", string(b))
 
 	// A corrupt file is the decompressor's failure, named.
+	// (The same runner: one process must never run two reapers.)
+	r.Dir, r.Psql = t.TempDir(), fakePsql(t, "cat > /dev/null")
 	require.NoError(t, os.WriteFile(filepath.Join(r.Dir, "03.sql.zst"), []byte("not zstd"), 0o644))
 	err = r.Run(context.Background())
 	var se *ScriptError

@@ -18,6 +18,10 @@ import (
 // Reaper starts children and collects every exit status of the process.
 // Create it with New and run Run in a goroutine (or use Background); until
 // Run runs, children are started but not reaped.
+//
+// At most one Reaper may run in a process (wait4(-1) collects every child of
+// the process, so two loops would take each other's children); pass it to
+// whatever starts processes.
 type Reaper struct {
 	log      *zap.Logger
 	mu       sync.Mutex // held by Start around fork+registration and by the loop around wait4+lookup
