@@ -7,7 +7,7 @@
 #
 #   scripts/image.sh <bin dir> [image ...]      images: postgres etcd prometheus postgres-exporter (default: all)
 #
-# Environment: BASE_IMAGE (force a base), PGDOCK_IMAGE_PREFIX (default pgdock).
+# Environment: BASE_IMAGE (force a base image).
 # Progress on stderr; sizes at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ bin=$(cd "$1" && pwd)
 shift
 images=("$@")
 [ ${#images[@]} -gt 0 ] || images=(postgres etcd prometheus postgres-exporter)
-prefix=${PGDOCK_IMAGE_PREFIX:-pgdock}
+prefix=pgdock # the compose files' defaults and make up expect these names
 
 if ! docker info >/dev/null 2>&1; then
   echo "image: no Docker Engine reachable (docker info failed)" >&2
