@@ -7,8 +7,8 @@ BIN       := $(CURDIR)/bin
 RUN       := $(CURDIR)/.run
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
-MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/bundle testrig bench
-PLUGINS   := example
+MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/patroni plugins/bundle testrig bench
+PLUGINS   := example patroni
 UP_PORT   ?= 55432
 TESTRIG_OUT ?= $(CURDIR)/.testrig
 export CGO_ENABLED := 0

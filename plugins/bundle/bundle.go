@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pgdock/pgdock/plugins/example"
+	"github.com/pgdock/pgdock/plugins/patroni"
 )
 
 // BinaryPrefix is how pgdock-entrypoint names a plugin's binary:
@@ -23,6 +24,7 @@ type Plugin struct {
 func Plugins() []Plugin {
 	return []Plugin{
 		{Name: example.Name, Main: example.Main},
+		{Name: patroni.Name, Main: patroni.Main},
 	}
 }
 

@@ -17,6 +17,7 @@ func TestLookup(t *testing.T) {
 		{"pgdock-plugin-example", "example", ""},
 		{"/usr/lib/pgdock/plugins/pgdock-plugin-example", "example", ""},
 		{"./pgdock-plugin-example", "example", ""},
+		{"pgdock-plugin-patroni", "patroni", ""},
 		{"pgdock-plugin-nosuch", "", `no plugin "nosuch"`},
 		{"pgdock-plugin-", "", "install this binary as pgdock-plugin-<name>"},
 		{"pgdock-plugins", "", "install this binary as pgdock-plugin-<name>"},

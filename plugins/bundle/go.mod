@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/pgdock/pgdock/plugins/example v0.0.0-00010101000000-000000000000
+	github.com/pgdock/pgdock/plugins/patroni v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -15,6 +16,7 @@ require (
 	github.com/hashicorp/yamux v0.1.2 // indirect
 	github.com/mattn/go-colorable v0.1.12 // indirect
 	github.com/mattn/go-isatty v0.0.17 // indirect
+	github.com/mattn/go-shellwords v1.0.16 // indirect
 	github.com/oklog/run v1.1.0 // indirect
 	github.com/pgdock/pgdock/plugins/sdk v0.0.0-00010101000000-000000000000 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
@@ -28,5 +30,6 @@ require (
 
 replace (
 	github.com/pgdock/pgdock/plugins/example => ../example
+	github.com/pgdock/pgdock/plugins/patroni => ../patroni
 	github.com/pgdock/pgdock/plugins/sdk => ../sdk
 )

@@ -5,6 +5,7 @@ go 1.26.8
 replace github.com/pgdock/pgdock/plugins/sdk => ../sdk
 
 require (
+	github.com/hashicorp/go-hclog v1.6.3
 	github.com/mattn/go-shellwords v1.0.16
 	github.com/pgdock/pgdock/plugins/sdk v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
@@ -14,7 +15,6 @@ require (
 require (
 	github.com/fatih/color v1.13.0 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
-	github.com/hashicorp/go-hclog v1.6.3 // indirect
 	github.com/hashicorp/go-plugin v1.8.0 // indirect
 	github.com/hashicorp/yamux v0.1.2 // indirect
 	github.com/mattn/go-colorable v0.1.12 // indirect

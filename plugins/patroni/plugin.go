@@ -1,0 +1,193 @@
+package patroni
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	hclog "github.com/hashicorp/go-hclog"
+
+	"github.com/pgdock/pgdock/plugins/sdk"
+)
+
+// Name is the plugin's name: pgdock-plugin-patroni, PATRONI_ENABLE.
+const Name = "patroni"
+
+// Version is the plugin's own version.
+const Version = "0.1.0"
+
+// Mode is the run mode the plugin provides.
+const Mode = "patroni"
+
+// Other variables the plugin reads besides the contract's patroni ones.
+const EnvLogLevel = "LOG_LEVEL"
+
+// Plugin is the Patroni mode provider.
+type Plugin struct {
+	sdk.Base
+
+	log    hclog.Logger
+	getenv func(string) string
+	sys    System
+
+	mu     sync.Mutex
+	cfg    *Config    // latest valid configuration (Configure/ModeCommand)
+	server sdk.Server // latest server description
+}
+
+var _ sdk.Plugin = (*Plugin)(nil)
+
+// New returns the plugin; getenv reads the plugin process's own environment
+// (PATH and the locale, passed on to Patroni).
+func New(log hclog.Logger, getenv func(string) string, sys System) *Plugin {
+	return &Plugin{log: log, getenv: getenv, sys: sys}
+}
+
+// Main serves the plugin to the pgdock-entrypoint that started it.
+func Main() {
+	log := sdk.NewLogger(Name)
+	sdk.Serve(New(log, os.Getenv, OSSystem()))
+}
+
+// Describe declares the variables, the mode and the patroni program.
+func (p *Plugin) Describe(context.Context) (sdk.Description, error) {
+	return sdk.Description{
+		Name:    Name,
+		Version: Version,
+		Env: []sdk.EnvVar{
+			{Name: EnvPrefix, Prefix: true, Description: "pgdock's Patroni settings (never passed to Patroni itself)"},
+			{Name: EnvRESTPassword, Secret: true, Description: "password of Patroni's REST API (with PATRONI_REST_USERNAME)"},
+			{Name: EnvPGConnectHost, Description: "address other members reach this node's PostgreSQL at"},
+			{Name: EnvETCDHosts, Description: "etcd members, comma-separated host:port (v3 API)"},
+			{Name: EnvETCDHost, Description: "one etcd host (with ETCD_PORT)"},
+			{Name: EnvETCDPort, Description: "etcd client port, default 2379"},
+			{Name: EnvReplicationUser, Description: "replication role, default replicator"},
+			{Name: EnvReplicationPass, Secret: true, Description: "replication role's password (required)"},
+			{Name: EnvPostgresUser, Description: "superuser role"},
+			{Name: EnvPostgresPassword, Secret: true, Description: "superuser password"},
+			{Name: EnvInitdbArgs, Description: "initdb options for Patroni's bootstrap"},
+			{Name: EnvLang, Description: "initdb locale"},
+			{Name: EnvLogLevel, Description: "Patroni's log level"},
+			{Name: EnvStateDir, Description: "host state directory, for the post-bootstrap callback"},
+		},
+		RequiredBinaries: []sdk.Requirement{{Name: "patroni", Package: "patroni (and python3-etcd for etcd3)"}},
+		ProvidesMode:     Mode,
+	}, nil
+}
+
+// Validate reports every problem of the patroni variables.
+func (p *Plugin) Validate(_ context.Context, env map[string]string) ([]sdk.Problem, error) {
+	_, problems := Load(env, p.sys)
+	return problems, nil
+}
+
+// Configure renders patroni.yml. Patroni writes PostgreSQL's configuration
+// in this mode, so the plugin contributes no settings or rules of its own.
+func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Configuration, error) {
+	f, err := p.render(req.Env, req.Server)
+	if err != nil {
+		return sdk.Configuration{}, err
+	}
+	return sdk.Configuration{Files: []sdk.File{f}}, nil
+}
+
+func (p *Plugin) render(env map[string]string, server sdk.Server) (sdk.File, error) {
+	c, problems := Load(env, p.sys)
+	if len(problems) > 0 {
+		return sdk.File{}, problemsError(problems)
+	}
+	if server.FilesDir == "" {
+		return sdk.File{}, errors.New("the host gave no files directory for patroni.yml")
+	}
+	bin, err := FindBinDir(nil, "")
+	if err != nil {
+		return sdk.File{}, err
+	}
+	f, err := Render(c, Input{Server: server, BinDir: bin, LogLevel: env[EnvLogLevel]})
+	if err != nil {
+		return sdk.File{}, err
+	}
+	p.mu.Lock()
+	p.cfg, p.server = &c, server
+	p.mu.Unlock()
+	return f, nil
+}
+
+// ModeCommand returns patroni with the rendered file and a deliberately
+// built environment.
+func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sdk.Command, error) {
+	c, problems := Load(req.Env, p.sys)
+	if len(problems) > 0 {
+		return nil, problemsError(problems)
+	}
+	p.mu.Lock()
+	p.cfg, p.server = &c, req.Server
+	p.mu.Unlock()
+	p.log.Info("patroni mode", "scope", c.Scope, "name", c.Name, "etcd", strings.Join(c.ETCDHosts, ","),
+		"rest", c.RESTConnectHost+":"+strconv.Itoa(c.RESTPort))
+	return Command(req.Server.FilesDir, ChildEnv(p.getenv, req.Env)), nil
+}
+
+// Status asks the local Patroni for role, readiness and the postmaster pid
+// (the body of the ModeStatus hook).
+func (p *Plugin) Status(ctx context.Context) (Status, error) {
+	c, server := p.current()
+	if c == nil {
+		return Status{Role: RoleNone}, errors.New("not configured yet")
+	}
+	return StatusOf(ctx, NewREST(c.RESTPort), server.PGData), nil
+}
+
+// Health reports Patroni's liveness and readiness with role, state,
+// timeline and lag as details. Healthy means live.
+func (p *Plugin) Health(ctx context.Context) (sdk.Health, error) {
+	c, _ := p.current()
+	if c == nil {
+		return sdk.Health{Healthy: true, Message: "patroni: not configured yet"}, nil
+	}
+	return HealthOf(ctx, NewREST(c.RESTPort), c.Name), nil
+}
+
+// HealthOf builds a health answer from the REST API.
+func HealthOf(ctx context.Context, r *REST, name string) sdk.Health {
+	live, err := r.Probe(ctx, "/liveness")
+	if err != nil {
+		return sdk.Health{Healthy: false, Message: err.Error(), Details: map[string]string{"liveness": "unreachable"}}
+	}
+	ready, _ := r.Probe(ctx, "/readiness")
+	d := map[string]string{"liveness": strconv.Itoa(live), "readiness": strconv.Itoa(ready)}
+	n, err := r.Node(ctx)
+	if err == nil {
+		d["role"], d["state"], d["timeline"] = n.Role, n.State, strconv.Itoa(n.Timeline)
+		d["pgdock_role"] = RoleOf(n)
+		if n.Role != "master" && n.Role != "primary" {
+			if lag, err := r.Lag(ctx, name); err == nil && lag >= 0 {
+				d["lag_bytes"] = strconv.FormatInt(lag, 10)
+			}
+		}
+	}
+	h := sdk.Health{Healthy: live == http.StatusOK, Details: d}
+	h.Message = fmt.Sprintf("patroni liveness %d, readiness %d, role %s, state %s", live, ready, d["role"], d["state"])
+	return h
+}
+
+func (p *Plugin) current() (*Config, sdk.Server) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg, p.server
+}
+
+// problemsError joins problems into one error (Validate already reported
+// them; this only guards hooks called without it).
+func problemsError(problems []sdk.Problem) error {
+	var parts []string
+	for _, pr := range problems {
+		parts = append(parts, pr.Var+": "+pr.Message)
+	}
+	return errors.New(strings.Join(parts, "; "))
+}

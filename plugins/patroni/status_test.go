@@ -1,0 +1,106 @@
+package patroni
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakePatroni serves the GET endpoints pgdock uses.
+func fakePatroni(t *testing.T, patroni string, liveness, readiness int, cluster string) *REST {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/patroni", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(patroni)) })
+	mux.HandleFunc("/liveness", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(liveness) })
+	mux.HandleFunc("/readiness", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(readiness) })
+	mux.HandleFunc("/cluster", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(cluster)) })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &REST{BaseURL: srv.URL, Client: srv.Client()}
+}
+
+func pgdataWithPID(t *testing.T, content string) string {
+	d := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(d, "postmaster.pid"), []byte(content), 0o600))
+	return d
+}
+
+func TestRoleOf(t *testing.T) {
+	tests := []struct{ role, state, want string }{
+		{"master", "running", RolePrimary}, {"primary", "running", RolePrimary}, {"replica", "running", RoleReplica},
+		{"standby_leader", "running", RoleReplica}, {"master", "starting", RoleNone}, {"uninitialized", "stopped", RoleNone},
+		{"replica", "crashed", RoleNone},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, RoleOf(NodeStatus{Role: tt.role, State: tt.state}), "%s/%s", tt.role, tt.state)
+	}
+}
+
+func TestStatusOf(t *testing.T) {
+	const primary = `{"state":"running","role":"master","timeline":2,"patroni":{"version":"3.0.2","scope":"c"}}`
+	tests := []struct {
+		name      string
+		body      string
+		readiness int
+		pidfile   string
+		want      Status
+	}{
+		{"ready primary", primary, 200, "4242\n/data\n", Status{Role: RolePrimary, Ready: true, PostmasterPID: 4242}},
+		{"not ready", primary, 503, "4242\n", Status{Role: RolePrimary, PostmasterPID: 4242}},
+		{"no pid file yet", primary, 200, "", Status{Role: RolePrimary}},
+		{"starting replica", `{"state":"starting","role":"replica"}`, 503, "7\n", Status{Role: RoleNone}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fakePatroni(t, tt.body, 200, tt.readiness, `{}`)
+			pgdata := t.TempDir()
+			if tt.pidfile != "" {
+				pgdata = pgdataWithPID(t, tt.pidfile)
+			}
+			got := StatusOf(context.Background(), r, pgdata)
+			assert.Equal(t, tt.want.Role, got.Role)
+			assert.Equal(t, tt.want.Ready, got.Ready)
+			assert.Equal(t, tt.want.PostmasterPID, got.PostmasterPID)
+		})
+	}
+}
+
+func TestStatusOfUnreachable(t *testing.T) {
+	r := NewREST(1) // nothing listens on port 1
+	got := StatusOf(context.Background(), r, t.TempDir())
+	assert.Equal(t, RoleNone, got.Role)
+	assert.False(t, got.Ready)
+	assert.Contains(t, got.Message, "REST API")
+}
+
+func TestHealthOf(t *testing.T) {
+	r := fakePatroni(t, `{"state":"running","role":"replica","timeline":3}`, 200, 200,
+		`{"members":[{"name":"n1","role":"leader","lag":""},{"name":"n2","role":"replica","lag":1234}]}`)
+	h := HealthOf(context.Background(), r, "n2")
+	assert.True(t, h.Healthy)
+	assert.Equal(t, map[string]string{"liveness": "200", "readiness": "200", "role": "replica", "state": "running", "timeline": "3", "pgdock_role": RoleReplica, "lag_bytes": "1234"}, h.Details)
+
+	r = fakePatroni(t, `{"state":"stopped","role":"master"}`, 503, 503, `{}`)
+	h = HealthOf(context.Background(), r, "n1")
+	assert.False(t, h.Healthy)
+	assert.Contains(t, h.Message, "liveness 503")
+
+	h = HealthOf(context.Background(), NewREST(1), "n1")
+	assert.False(t, h.Healthy)
+}
+
+func TestPostmasterPID(t *testing.T) {
+	_, err := PostmasterPID(pgdataWithPID(t, "abc\n"))
+	assert.ErrorContains(t, err, "bad first line")
+	_, err = PostmasterPID(pgdataWithPID(t, ""))
+	assert.ErrorContains(t, err, "empty")
+	pid, err := PostmasterPID(pgdataWithPID(t, "12\n"))
+	require.NoError(t, err)
+	assert.Equal(t, 12, pid)
+}
