@@ -20,7 +20,13 @@ type Client struct {
 	rpc pb.PluginClient
 }
 
-var _ Plugin = (*Client)(nil)
+var (
+	_ Plugin             = (*Client)(nil)
+	_ ModeStatusReporter = (*Client)(nil)
+	_ RoleObserver       = (*Client)(nil)
+	_ BootstrapProvider  = (*Client)(nil)
+	_ JobHealthReporter  = (*Client)(nil)
+)
 
 // NewClient wraps a gRPC connection to a plugin.
 func NewClient(conn grpc.ClientConnInterface) *Client {
@@ -96,15 +102,21 @@ func (c *Client) Bootstrap(ctx context.Context, req HookRequest) error {
 
 // Started calls the Started hook.
 func (c *Client) Started(ctx context.Context, req HookRequest) error {
-	if _, err := c.rpc.Started(ctx, &pb.StartedRequest{Env: req.Env, Conn: connToProto(req.Conn)}); err != nil {
+	if _, err := c.rpc.Started(ctx, &pb.StartedRequest{Env: req.Env, Conn: connToProto(req.Conn), Role: roleToProto(req.Role)}); err != nil {
 		return callError("started", err)
 	}
 	return nil
 }
 
-// Health calls the Health hook.
+// Health calls the Health hook with no job results.
 func (c *Client) Health(ctx context.Context) (Health, error) {
-	r, err := c.rpc.Health(ctx, &pb.HealthRequest{})
+	return c.HealthWithJobs(ctx, HealthRequest{})
+}
+
+// HealthWithJobs calls the Health hook, passing the last result of each of
+// the plugin's jobs.
+func (c *Client) HealthWithJobs(ctx context.Context, req HealthRequest) (Health, error) {
+	r, err := c.rpc.Health(ctx, &pb.HealthRequest{Jobs: jobResultsToProto(req.Jobs)})
 	if err != nil {
 		return Health{}, callError("health", err)
 	}
@@ -122,9 +134,38 @@ func (c *Client) Stopping(ctx context.Context) error {
 // ModeCommand calls the ModeCommand hook. A nil Command means the plugin
 // provides no mode.
 func (c *Client) ModeCommand(ctx context.Context, req ModeCommandRequest) (*Command, error) {
-	r, err := c.rpc.ModeCommand(ctx, &pb.ModeCommandRequest{Env: req.Env, Server: serverToProto(req.Server)})
+	r, err := c.rpc.ModeCommand(ctx, &pb.ModeCommandRequest{Env: req.Env, Server: serverToProto(req.Server), Merged: mergedToProto(req.Merged)})
 	if err != nil {
 		return nil, callError("mode command", err)
 	}
 	return commandFromProto(r), nil
+}
+
+// ModeStatus calls the ModeStatus hook of a mode provider.
+func (c *Client) ModeStatus(ctx context.Context) (ModeStatus, error) {
+	r, err := c.rpc.ModeStatus(ctx, &pb.ModeStatusRequest{})
+	if err != nil {
+		return ModeStatus{}, callError("mode status", err)
+	}
+	return modeStatusFromProto(r), nil
+}
+
+// RoleChanged calls the RoleChanged hook.
+func (c *Client) RoleChanged(ctx context.Context, req RoleChange) error {
+	_, err := c.rpc.RoleChanged(ctx, &pb.RoleChangedRequest{Role: roleToProto(req.Role), Previous: roleToProto(req.Previous),
+		Conn: connToProto(req.Conn), Env: req.Env})
+	if err != nil {
+		return callError("role changed", err)
+	}
+	return nil
+}
+
+// BootstrapProvide calls the BootstrapProvide hook of a bootstrap provider.
+// A nil command means the plugin provides nothing this time.
+func (c *Client) BootstrapProvide(ctx context.Context, req BootstrapProvideRequest) (*BootstrapCommand, error) {
+	r, err := c.rpc.BootstrapProvide(ctx, &pb.BootstrapProvideRequest{Env: req.Env, Server: serverToProto(req.Server)})
+	if err != nil {
+		return nil, callError("bootstrap provide", err)
+	}
+	return bootstrapCommandFromProto(r), nil
 }

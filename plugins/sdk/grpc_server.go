@@ -60,15 +60,21 @@ func (s *grpcServer) Bootstrap(ctx context.Context, req *pb.BootstrapRequest) (*
 }
 
 func (s *grpcServer) Started(ctx context.Context, req *pb.StartedRequest) (*pb.StartedResponse, error) {
-	err := s.impl.Started(ctx, HookRequest{Env: nonNilEnv(req.GetEnv()), Conn: connFromProto(req.GetConn())})
+	err := s.impl.Started(ctx, HookRequest{Env: nonNilEnv(req.GetEnv()), Conn: connFromProto(req.GetConn()), Role: roleFromProto(req.GetRole())})
 	if err != nil {
 		return nil, hookError(err)
 	}
 	return &pb.StartedResponse{}, nil
 }
 
-func (s *grpcServer) Health(ctx context.Context, _ *pb.HealthRequest) (*pb.HealthResponse, error) {
-	h, err := s.impl.Health(ctx)
+func (s *grpcServer) Health(ctx context.Context, req *pb.HealthRequest) (*pb.HealthResponse, error) {
+	var h Health
+	var err error
+	if jr, ok := s.impl.(JobHealthReporter); ok {
+		h, err = jr.HealthWithJobs(ctx, HealthRequest{Jobs: jobResultsFromProto(req.GetJobs())})
+	} else {
+		h, err = s.impl.Health(ctx)
+	}
 	if err != nil {
 		return nil, hookError(err)
 	}
@@ -83,11 +89,47 @@ func (s *grpcServer) Stopping(ctx context.Context, _ *pb.StoppingRequest) (*pb.S
 }
 
 func (s *grpcServer) ModeCommand(ctx context.Context, req *pb.ModeCommandRequest) (*pb.ModeCommandResponse, error) {
-	c, err := s.impl.ModeCommand(ctx, ModeCommandRequest{Env: nonNilEnv(req.GetEnv()), Server: serverFromProto(req.GetServer())})
+	c, err := s.impl.ModeCommand(ctx, ModeCommandRequest{Env: nonNilEnv(req.GetEnv()), Server: serverFromProto(req.GetServer()),
+		Merged: mergedFromProto(req.GetMerged())})
 	if err != nil {
 		return nil, hookError(err)
 	}
 	return commandToProto(c), nil
+}
+
+func (s *grpcServer) ModeStatus(ctx context.Context, _ *pb.ModeStatusRequest) (*pb.ModeStatusResponse, error) {
+	r, ok := s.impl.(ModeStatusReporter)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "the plugin reports no mode status")
+	}
+	st, err := r.ModeStatus(ctx)
+	if err != nil {
+		return nil, hookError(err)
+	}
+	return modeStatusToProto(st), nil
+}
+
+func (s *grpcServer) RoleChanged(ctx context.Context, req *pb.RoleChangedRequest) (*pb.RoleChangedResponse, error) {
+	if o, ok := s.impl.(RoleObserver); ok {
+		err := o.RoleChanged(ctx, RoleChange{Role: roleFromProto(req.GetRole()), Previous: roleFromProto(req.GetPrevious()),
+			Env: nonNilEnv(req.GetEnv()), Conn: connFromProto(req.GetConn())})
+		if err != nil {
+			return nil, hookError(err)
+		}
+	}
+	return &pb.RoleChangedResponse{}, nil
+}
+
+func (s *grpcServer) BootstrapProvide(ctx context.Context, req *pb.BootstrapProvideRequest) (*pb.BootstrapProvideResponse, error) {
+	p, ok := s.impl.(BootstrapProvider)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "the plugin provides no bootstrap")
+	}
+	c, err := p.BootstrapProvide(ctx, BootstrapProvideRequest{Env: nonNilEnv(req.GetEnv()), Server: serverFromProto(req.GetServer())})
+	if err != nil {
+		return nil, hookError(err)
+	}
+	return bootstrapCommandToProto(c), nil
 }
 
 func nonNilEnv(env map[string]string) map[string]string {

@@ -57,3 +57,34 @@ func (Base) Stopping(context.Context) error { return nil }
 
 // ModeCommand provides no mode.
 func (Base) ModeCommand(context.Context, ModeCommandRequest) (*Command, error) { return nil, nil }
+
+// Optional hooks. A plugin implements them when it needs them; the SDK's
+// server answers neutrally for a plugin that does not (RoleChanged: nothing
+// to do; Health with jobs: falls back to Health; ModeStatus and
+// BootstrapProvide: gRPC Unimplemented). The host-side *Client implements
+// every one of them.
+
+// ModeStatusReporter is implemented by a mode provider: the host polls it
+// while the mode command runs.
+type ModeStatusReporter interface {
+	ModeStatus(ctx context.Context) (ModeStatus, error)
+}
+
+// RoleObserver is implemented by a plugin that wants to know when the
+// node's role changes (sent after Started, in dependency order).
+type RoleObserver interface {
+	RoleChanged(ctx context.Context, req RoleChange) error
+}
+
+// BootstrapProvider is implemented by a plugin whose Description says
+// ProvidesBootstrap: on a first boot it asked for (WantsBootstrap), it
+// returns the command the host runs instead of initdb.
+type BootstrapProvider interface {
+	BootstrapProvide(ctx context.Context, req BootstrapProvideRequest) (*BootstrapCommand, error)
+}
+
+// JobHealthReporter is implemented by a plugin that reports its jobs'
+// results in its health; the SDK calls it instead of Health.
+type JobHealthReporter interface {
+	HealthWithJobs(ctx context.Context, req HealthRequest) (Health, error)
+}

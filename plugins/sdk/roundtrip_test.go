@@ -79,6 +79,10 @@ func roundTrip(t *testing.T, c *sdk.Client) {
 				},
 				HBARules: []string{"local all all trust", "host all all 192.0.2.0/24 reject"},
 				Files:    []sdk.File{{Path: "sub/echo.bin", Content: []byte{0, 1, 2, 255, '\n'}, Mode: 0o640}},
+				Sections: []sdk.Section{{Target: "patroni", Name: "echo", Content: []byte(`{"a":1}`)}},
+				Jobs: []sdk.Job{{Name: "tick", Argv: []string{"sh", "-c", "true"}, Env: map[string]string{"A": "b"},
+					Schedule: "@every 1s", PrimaryOnly: true, TimeoutSeconds: 7}},
+				WantsBootstrap: true,
 			}, conf)
 		}},
 		{"bootstrap then health", func(t *testing.T) {
@@ -87,20 +91,78 @@ func roundTrip(t *testing.T, c *sdk.Client) {
 			require.NoError(t, err)
 			assert.True(t, h.Healthy)
 			assert.Equal(t, "echo", h.Message)
-			assert.Equal(t, map[string]string{"socket_dir": "/run/pg", "port": "5433", "user": "admin", "database": "postgres", "pgdata": "/data", "stopping": "false"}, h.Details)
+			assert.Equal(t, map[string]string{"socket_dir": "/run/pg", "port": "5433", "user": "admin", "database": "postgres", "pgdata": "/data", "stopping": "false",
+				"role": "unspecified", "previous": "unspecified", "role_env": "0"}, h.Details)
 		}},
 		{"started", func(t *testing.T) {
 			other := conn
 			other.Port = 6000
-			require.NoError(t, c.Started(ctx(t), sdk.HookRequest{Env: env, Conn: other}))
+			require.NoError(t, c.Started(ctx(t), sdk.HookRequest{Env: env, Conn: other, Role: sdk.RoleReplica}))
 			h, err := c.Health(ctx(t))
 			require.NoError(t, err)
 			assert.Equal(t, "6000", h.Details["port"])
+			assert.Equal(t, "replica", h.Details["role"])
+		}},
+		{"mode status", func(t *testing.T) {
+			st, err := c.ModeStatus(ctx(t))
+			require.NoError(t, err)
+			assert.Equal(t, sdk.ModeStatus{Role: sdk.RoleReplica, PostmasterPID: 4242, Ready: true, Message: "echo replica"}, st)
+		}},
+		{"role changed", func(t *testing.T) {
+			require.NoError(t, c.RoleChanged(ctx(t), sdk.RoleChange{Role: sdk.RolePrimary, Previous: sdk.RoleReplica, Env: env, Conn: conn}))
+			h, err := c.Health(ctx(t))
+			require.NoError(t, err)
+			assert.Equal(t, "primary", h.Details["role"])
+			assert.Equal(t, "replica", h.Details["previous"])
+			assert.Equal(t, "3", h.Details["role_env"])
+			assert.Equal(t, "5433", h.Details["port"])
+			st, err := c.ModeStatus(ctx(t))
+			require.NoError(t, err)
+			assert.Equal(t, sdk.RolePrimary, st.Role)
+			require.NoError(t, c.RoleChanged(ctx(t), sdk.RoleChange{Role: sdk.RoleNone, Previous: sdk.RolePrimary}))
+			st, err = c.ModeStatus(ctx(t))
+			require.NoError(t, err)
+			assert.Equal(t, sdk.RoleNone, st.Role)
+		}},
+		{"health with jobs", func(t *testing.T) {
+			started := time.Unix(1700000000, 0)
+			h, err := c.HealthWithJobs(ctx(t), sdk.HealthRequest{Jobs: map[string]sdk.JobResult{
+				"full":    {Name: "full", Started: started, Finished: started.Add(90 * time.Second), ExitCode: 3, Error: "exit status 3"},
+				"running": {Name: "running", Started: started, Running: true},
+				"never":   {Name: "never"},
+			}})
+			require.NoError(t, err)
+			assert.Equal(t, "full|3|exit status 3|false|1700000000|1700000090", h.Details["job.full"])
+			assert.Equal(t, "running|0||true|1700000000|0", h.Details["job.running"])
+			assert.Equal(t, "never|0||false|0|0", h.Details["job.never"])
+		}},
+		{"bootstrap provide", func(t *testing.T) {
+			cmd, err := c.BootstrapProvide(ctx(t), sdk.BootstrapProvideRequest{Env: env, Server: server})
+			require.NoError(t, err)
+			assert.Equal(t, &sdk.BootstrapCommand{Argv: []string{"echo-restore", "/data"}, Env: env, Marker: "echo app"}, cmd)
+			cmd, err = c.BootstrapProvide(ctx(t), sdk.BootstrapProvideRequest{Env: map[string]string{"ECHO_NO_MODE": "1"}})
+			require.NoError(t, err)
+			assert.Nil(t, cmd)
 		}},
 		{"mode command", func(t *testing.T) {
-			cmd, err := c.ModeCommand(ctx(t), sdk.ModeCommandRequest{Env: env, Server: server})
+			merged := sdk.MergedConfig{
+				Settings:         []sdk.Setting{{Name: "port", Value: "5433"}, {Name: "wal_level", Value: "logical"}},
+				PreloadLibraries: []string{"citus", "pg_stat_statements"},
+				HBARules:         []string{"local all all peer", "host all all all scram-sha-256"},
+				Sections:         []sdk.Section{{Target: "echo", Name: "citus", Content: []byte(`{"group":0}`)}},
+			}
+			cmd, err := c.ModeCommand(ctx(t), sdk.ModeCommandRequest{Env: env, Server: server, Merged: merged})
 			require.NoError(t, err)
-			assert.Equal(t, &sdk.Command{Argv: []string{"echo-mode", "/data"}, Env: env, Dir: "/run/pgdock/files/echo", StopSignal: "SIGINT"}, cmd)
+			want := map[string]string{
+				"MERGED_SETTING_port": "5433", "MERGED_SETTING_wal_level": "logical",
+				"MERGED_PRELOAD_0": "citus", "MERGED_PRELOAD_1": "pg_stat_statements",
+				"MERGED_HBA_0": "local all all peer", "MERGED_HBA_1": "host all all all scram-sha-256",
+				"MERGED_SECTION_echo_citus": `{"group":0}`,
+			}
+			for k, v := range env {
+				want[k] = v
+			}
+			assert.Equal(t, &sdk.Command{Argv: []string{"echo-mode", "/data"}, Env: want, Dir: "/run/pgdock/files/echo", StopSignal: "SIGINT", OwnsBootstrap: true}, cmd)
 		}},
 		{"mode command: none", func(t *testing.T) {
 			cmd, err := c.ModeCommand(ctx(t), sdk.ModeCommandRequest{Env: map[string]string{"ECHO_NO_MODE": "1"}})
@@ -117,6 +179,9 @@ func roundTrip(t *testing.T, c *sdk.Client) {
 			assertHookError(t, c.Started(ctx(t), sdk.HookRequest{Env: fail}), "started: the plugin says no")
 			_, err = c.ModeCommand(ctx(t), sdk.ModeCommandRequest{Env: fail})
 			assertHookError(t, err, "mode command: the plugin says no")
+			assertHookError(t, c.RoleChanged(ctx(t), sdk.RoleChange{Env: fail}), "role changed: the plugin says no")
+			_, err = c.BootstrapProvide(ctx(t), sdk.BootstrapProvideRequest{Env: fail})
+			assertHookError(t, err, "bootstrap provide: the plugin says no")
 		}},
 		{"stopping", func(t *testing.T) {
 			require.NoError(t, c.Stopping(ctx(t)))
@@ -152,4 +217,40 @@ func TestTransportErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.False(t, sdk.IsHookError(err))
 	assert.Contains(t, err.Error(), "health: plugin unreachable")
+}
+
+// minimal implements only the original hooks (an older plugin).
+type minimal struct{ sdk.Base }
+
+func (minimal) Describe(context.Context) (sdk.Description, error) {
+	return sdk.Description{Name: "minimal"}, nil
+}
+
+// TestOptionalHooksOfAnOlderPlugin: a plugin written before the optional
+// hooks existed compiles unchanged and gets neutral answers.
+func TestOptionalHooksOfAnOlderPlugin(t *testing.T) {
+	c := sdktest.Serve(t, minimal{})
+	d, err := c.Describe(ctx(t))
+	require.NoError(t, err)
+	assert.Empty(t, d.After)
+	assert.False(t, d.ProvidesBootstrap)
+	conf, err := c.Configure(ctx(t), sdk.ConfigureRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, sdk.Configuration{}, conf)
+	require.NoError(t, c.RoleChanged(ctx(t), sdk.RoleChange{Role: sdk.RolePrimary}))
+	h, err := c.HealthWithJobs(ctx(t), sdk.HealthRequest{Jobs: map[string]sdk.JobResult{"x": {Name: "x"}}})
+	require.NoError(t, err)
+	assert.True(t, h.Healthy)
+	_, err = c.ModeStatus(ctx(t))
+	require.ErrorContains(t, err, "mode status: plugin does not implement this hook")
+	assert.False(t, sdk.IsHookError(err))
+	_, err = c.BootstrapProvide(ctx(t), sdk.BootstrapProvideRequest{})
+	require.ErrorContains(t, err, "bootstrap provide: plugin does not implement this hook")
+}
+
+func TestRoleStrings(t *testing.T) {
+	for _, r := range []sdk.Role{sdk.RoleUnspecified, sdk.RoleNone, sdk.RolePrimary, sdk.RoleReplica} {
+		assert.Equal(t, r, sdk.ParseRole(r.String()))
+	}
+	assert.Equal(t, sdk.RoleUnspecified, sdk.ParseRole("leader"))
 }

@@ -3,6 +3,7 @@ package sdk
 import (
 	"os"
 	"strings"
+	"time"
 )
 
 // PreloadFirst is the order of a library that must be loaded before every
@@ -58,6 +59,13 @@ type Description struct {
 	RequiredBinaries   []Requirement
 	RequiredExtensions []Requirement
 	ProvidesMode       string // empty, or the run mode it provides (e.g. "patroni")
+	// After names the plugins whose hooks run before this plugin's
+	// (dependency order). Unknown or disabled names are ignored; a cycle is
+	// a validation error.
+	After []string
+	// ProvidesBootstrap says the plugin may replace initdb on first boot
+	// (see BootstrapProvider); Configuration.WantsBootstrap asks for it.
+	ProvidesBootstrap bool
 }
 
 // Declares reports whether the plugin declared the variable name.
@@ -129,6 +137,129 @@ type Configuration struct {
 	Settings []Setting
 	HBARules []string // complete pg_hba.conf lines
 	Files    []File
+	// Sections are configuration sections contributed to another plugin
+	// (a mode provider), e.g. citus's "citus" section for patroni.
+	Sections []Section
+	// Jobs are commands the host runs on a schedule.
+	Jobs []Job
+	// WantsBootstrap (only for a ProvidesBootstrap plugin) asks the host to
+	// call BootstrapProvide instead of running initdb on this first boot.
+	WantsBootstrap bool
+}
+
+// Section is a configuration section contributed to another plugin.
+type Section struct {
+	Target  string // plugin name, e.g. "patroni"
+	Name    string // e.g. "citus"
+	Content []byte // a JSON object
+}
+
+// Job is a command the host runs on a schedule, as the server user, in its
+// own process group, one run at a time.
+type Job struct {
+	Name string
+	Argv []string
+	Env  map[string]string // the job's complete environment
+	// Schedule is a cron expression: 5 fields (robfig/cron/v3 standard
+	// parser) or a descriptor such as "@daily" or "@every 1h".
+	Schedule       string
+	PrimaryOnly    bool // run only while the node is the primary
+	TimeoutSeconds int  // 0 = no limit besides shutdown
+}
+
+// JobResult is the outcome of a job's last (or current) run.
+type JobResult struct {
+	Name     string
+	Started  time.Time // zero when it never ran
+	Finished time.Time // zero while running
+	ExitCode int
+	Error    string
+	Running  bool
+}
+
+// HealthRequest is the input of a health probe. Jobs holds the last result
+// of each of the plugin's jobs (empty when the caller does not know them,
+// e.g. pgdock-healthcheck's direct probe).
+type HealthRequest struct {
+	Jobs map[string]JobResult
+}
+
+// Role is the node's replication role.
+type Role int
+
+// Roles. RoleUnspecified is the zero value: unknown.
+const (
+	RoleUnspecified Role = iota
+	RoleNone             // not serving
+	RolePrimary
+	RoleReplica
+)
+
+// String returns "unspecified", "none", "primary" or "replica".
+func (r Role) String() string {
+	switch r {
+	case RoleNone:
+		return "none"
+	case RolePrimary:
+		return "primary"
+	case RoleReplica:
+		return "replica"
+	default:
+		return "unspecified"
+	}
+}
+
+// ParseRole is the inverse of Role.String; unknown text is RoleUnspecified.
+func ParseRole(s string) Role {
+	switch s {
+	case "none":
+		return RoleNone
+	case "primary":
+		return RolePrimary
+	case "replica":
+		return RoleReplica
+	default:
+		return RoleUnspecified
+	}
+}
+
+// MergedConfig is the final configuration the host would render in direct
+// mode (env and every plugin merged), given to a mode provider.
+type MergedConfig struct {
+	Settings         []Setting // every managed GUC, final values
+	PreloadLibraries []string  // final ordered list
+	HBARules         []string  // final ordered rules as the host writes them
+	Sections         []Section // sections targeting this provider
+}
+
+// ModeStatus is a mode provider's answer to the host's status poll.
+type ModeStatus struct {
+	Role          Role
+	PostmasterPID int // 0 = none running
+	Ready         bool
+	Message       string
+}
+
+// RoleChange is the input of RoleChanged.
+type RoleChange struct {
+	Role     Role
+	Previous Role
+	Env      map[string]string // declared variables only
+	Conn     Conn
+}
+
+// BootstrapProvideRequest is the input of BootstrapProvide.
+type BootstrapProvideRequest struct {
+	Env    map[string]string // declared variables only
+	Server Server
+}
+
+// BootstrapCommand is the command a bootstrap provider asks the host to run
+// instead of initdb.
+type BootstrapCommand struct {
+	Argv   []string
+	Env    map[string]string // the command's complete environment
+	Marker string            // free text recorded in the bootstrap marker
 }
 
 // Conn tells a plugin how to reach the running server over its unix socket.
@@ -144,6 +275,7 @@ type Conn struct {
 type HookRequest struct {
 	Env  map[string]string // declared variables only
 	Conn Conn
+	Role Role // Started only: the node's role when the server became ready
 }
 
 // Health is a plugin's answer to a health probe.
@@ -157,6 +289,7 @@ type Health struct {
 type ModeCommandRequest struct {
 	Env    map[string]string // declared variables only
 	Server Server
+	Merged MergedConfig // the configuration the host would render in direct mode
 }
 
 // Command is the process a mode provider asks the host to run and supervise.
@@ -165,6 +298,10 @@ type Command struct {
 	Env        map[string]string // the child's complete environment
 	Dir        string            // working directory; empty = host's choice
 	StopSignal string            // e.g. "SIGTERM" (default) or "SIGINT"
+	// OwnsBootstrap: the child creates the cluster itself; the host runs no
+	// initdb and no temporary server, and runs the first-boot steps when
+	// the child calls `pgdock-entrypoint hook post-bootstrap`.
+	OwnsBootstrap bool
 }
 
 // EnvPrefix returns the environment namespace of a plugin: its name upper

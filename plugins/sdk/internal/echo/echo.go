@@ -16,9 +16,18 @@ type Echo struct {
 	mu       sync.Mutex
 	conn     sdk.Conn
 	stopping bool
+	role     sdk.Role // from Started or RoleChanged
+	previous sdk.Role // from RoleChanged
+	roleEnv  map[string]string
 }
 
-var _ sdk.Plugin = (*Echo)(nil)
+var (
+	_ sdk.Plugin             = (*Echo)(nil)
+	_ sdk.ModeStatusReporter = (*Echo)(nil)
+	_ sdk.RoleObserver       = (*Echo)(nil)
+	_ sdk.BootstrapProvider  = (*Echo)(nil)
+	_ sdk.JobHealthReporter  = (*Echo)(nil)
+)
 
 // FailVar makes every hook that receives env fail when set to a message.
 const FailVar = "ECHO_FAIL"
@@ -38,6 +47,8 @@ func Description() sdk.Description {
 		RequiredBinaries:   []sdk.Requirement{{Name: "sh", Package: "dash"}},
 		RequiredExtensions: []sdk.Requirement{{Name: "echo_ext", Package: "postgresql-15-echo"}},
 		ProvidesMode:       "echo",
+		After:              []string{"alpha", "beta"},
+		ProvidesBootstrap:  true,
 	}
 }
 
@@ -75,6 +86,10 @@ func (e *Echo) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Confi
 		},
 		HBARules: []string{"local all all trust", "host all all 192.0.2.0/24 reject"},
 		Files:    []sdk.File{{Path: "sub/echo.bin", Content: []byte{0, 1, 2, 255, '\n'}, Mode: 0o640}},
+		Sections: []sdk.Section{{Target: "patroni", Name: "echo", Content: []byte(`{"a":1}`)}},
+		Jobs: []sdk.Job{{Name: "tick", Argv: []string{"sh", "-c", "true"}, Env: map[string]string{"A": "b"},
+			Schedule: "@every 1s", PrimaryOnly: true, TimeoutSeconds: 7}},
+		WantsBootstrap: s.FirstBoot,
 	}
 	for _, k := range slices.Sorted(maps.Keys(req.Env)) {
 		c.Settings = append(c.Settings, sdk.Setting{Name: "echo.env." + k, Value: req.Env[k]})
@@ -93,8 +108,67 @@ func (e *Echo) Bootstrap(_ context.Context, req sdk.HookRequest) error {
 	return nil
 }
 
-// Started records the connection.
-func (e *Echo) Started(ctx context.Context, req sdk.HookRequest) error { return e.Bootstrap(ctx, req) }
+// Started records the connection and the role.
+func (e *Echo) Started(ctx context.Context, req sdk.HookRequest) error {
+	if err := e.Bootstrap(ctx, req); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.role = req.Role
+	return nil
+}
+
+// RoleChanged records the connection, roles and env (see Health).
+func (e *Echo) RoleChanged(_ context.Context, req sdk.RoleChange) error {
+	if msg := req.Env[FailVar]; msg != "" {
+		return errors.New(msg)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.conn, e.role, e.previous, e.roleEnv = req.Conn, req.Role, req.Previous, req.Env
+	return nil
+}
+
+// ModeStatus reports the last role it was told, ready, with the pid 4242.
+func (e *Echo) ModeStatus(context.Context) (sdk.ModeStatus, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return sdk.ModeStatus{Role: e.role, PostmasterPID: 4242, Ready: true, Message: "echo " + e.role.String()}, nil
+}
+
+// BootstrapProvide returns ["echo-restore", pgdata] with the env, marker
+// "echo <database>"; nil when ECHO_NO_MODE is set.
+func (e *Echo) BootstrapProvide(_ context.Context, req sdk.BootstrapProvideRequest) (*sdk.BootstrapCommand, error) {
+	if msg := req.Env[FailVar]; msg != "" {
+		return nil, errors.New(msg)
+	}
+	if req.Env["ECHO_NO_MODE"] != "" {
+		return nil, nil
+	}
+	return &sdk.BootstrapCommand{Argv: []string{"echo-restore", req.Server.PGData}, Env: req.Env, Marker: "echo " + req.Server.Database}, nil
+}
+
+// HealthWithJobs is Health plus, per job, details job.<key> =
+// "<name>|<exit>|<error>|<running>|<started unix>|<finished unix>".
+func (e *Echo) HealthWithJobs(ctx context.Context, req sdk.HealthRequest) (sdk.Health, error) {
+	h, err := e.Health(ctx)
+	if err != nil {
+		return h, err
+	}
+	for k, r := range req.Jobs {
+		var started, finished int64
+		if !r.Started.IsZero() {
+			started = r.Started.Unix()
+		}
+		if !r.Finished.IsZero() {
+			finished = r.Finished.Unix()
+		}
+		h.Details["job."+k] = r.Name + "|" + strconv.Itoa(r.ExitCode) + "|" + r.Error + "|" + strconv.FormatBool(r.Running) +
+			"|" + strconv.FormatInt(started, 10) + "|" + strconv.FormatInt(finished, 10)
+	}
+	return h, nil
+}
 
 // Health reports the last connection and whether Stopping was called.
 func (e *Echo) Health(context.Context) (sdk.Health, error) {
@@ -110,6 +184,9 @@ func (e *Echo) Health(context.Context) (sdk.Health, error) {
 			"database":   e.conn.Database,
 			"pgdata":     e.conn.PGData,
 			"stopping":   strconv.FormatBool(e.stopping),
+			"role":       e.role.String(),
+			"previous":   e.previous.String(),
+			"role_env":   strconv.Itoa(len(e.roleEnv)),
 		},
 	}, nil
 }
@@ -130,5 +207,24 @@ func (e *Echo) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sdk.
 	if req.Env["ECHO_NO_MODE"] != "" {
 		return nil, nil
 	}
-	return &sdk.Command{Argv: []string{"echo-mode", req.Server.PGData}, Env: req.Env, Dir: req.Server.FilesDir, StopSignal: "SIGINT"}, nil
+	m := req.Merged
+	env := maps.Clone(req.Env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	// The merged configuration comes back in the env, so a test sees it.
+	for _, s := range m.Settings {
+		env["MERGED_SETTING_"+s.Name] = s.Value
+	}
+	for i, l := range m.PreloadLibraries {
+		env["MERGED_PRELOAD_"+strconv.Itoa(i)] = l
+	}
+	for i, r := range m.HBARules {
+		env["MERGED_HBA_"+strconv.Itoa(i)] = r
+	}
+	for _, sec := range m.Sections {
+		env["MERGED_SECTION_"+sec.Target+"_"+sec.Name] = string(sec.Content)
+	}
+	return &sdk.Command{Argv: []string{"echo-mode", req.Server.PGData}, Env: env, Dir: req.Server.FilesDir, StopSignal: "SIGINT",
+		OwnsBootstrap: req.Server.FirstBoot}, nil
 }

@@ -21,6 +21,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Role is the node's replication role.
+type Role int32
+
+const (
+	Role_ROLE_UNSPECIFIED Role = 0 // unknown (older host, or not yet known)
+	Role_ROLE_NONE        Role = 1 // not serving (e.g. a mode provider with no postgres)
+	Role_ROLE_PRIMARY     Role = 2
+	Role_ROLE_REPLICA     Role = 3
+)
+
+// Enum value maps for Role.
+var (
+	Role_name = map[int32]string{
+		0: "ROLE_UNSPECIFIED",
+		1: "ROLE_NONE",
+		2: "ROLE_PRIMARY",
+		3: "ROLE_REPLICA",
+	}
+	Role_value = map[string]int32{
+		"ROLE_UNSPECIFIED": 0,
+		"ROLE_NONE":        1,
+		"ROLE_PRIMARY":     2,
+		"ROLE_REPLICA":     3,
+	}
+)
+
+func (x Role) Enum() *Role {
+	p := new(Role)
+	*p = x
+	return p
+}
+
+func (x Role) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Role) Descriptor() protoreflect.EnumDescriptor {
+	return file_pgdock_plugin_v1_plugin_proto_enumTypes[0].Descriptor()
+}
+
+func (Role) Type() protoreflect.EnumType {
+	return &file_pgdock_plugin_v1_plugin_proto_enumTypes[0]
+}
+
+func (x Role) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Role.Descriptor instead.
+func (Role) EnumDescriptor() ([]byte, []int) {
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{0}
+}
+
 // EnvVar declares one environment variable (or a whole prefix) the plugin reads.
 type EnvVar struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -298,8 +351,13 @@ type DescribeResponse struct {
 	RequiredBinaries   []*Requirement         `protobuf:"bytes,6,rep,name=required_binaries,json=requiredBinaries,proto3" json:"required_binaries,omitempty"`
 	RequiredExtensions []*Requirement         `protobuf:"bytes,7,rep,name=required_extensions,json=requiredExtensions,proto3" json:"required_extensions,omitempty"`
 	ProvidesMode       string                 `protobuf:"bytes,8,opt,name=provides_mode,json=providesMode,proto3" json:"provides_mode,omitempty"` // empty, or the run mode it provides (e.g. "patroni")
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Plugin names whose hooks run before this plugin's (dependency order).
+	// Unknown or disabled names are ignored; a cycle is a validation error.
+	After []string `protobuf:"bytes,9,rep,name=after,proto3" json:"after,omitempty"`
+	// The plugin may replace initdb on first boot (see BootstrapProvide).
+	ProvidesBootstrap bool `protobuf:"varint,10,opt,name=provides_bootstrap,json=providesBootstrap,proto3" json:"provides_bootstrap,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *DescribeResponse) Reset() {
@@ -386,6 +444,20 @@ func (x *DescribeResponse) GetProvidesMode() string {
 		return x.ProvidesMode
 	}
 	return ""
+}
+
+func (x *DescribeResponse) GetAfter() []string {
+	if x != nil {
+		return x.After
+	}
+	return nil
+}
+
+func (x *DescribeResponse) GetProvidesBootstrap() bool {
+	if x != nil {
+		return x.ProvidesBootstrap
+	}
+	return false
 }
 
 type ValidateRequest struct {
@@ -737,12 +809,18 @@ func (x *File) GetMode() uint32 {
 }
 
 type ConfigureResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Settings      []*Setting             `protobuf:"bytes,1,rep,name=settings,proto3" json:"settings,omitempty"`
-	HbaRules      []string               `protobuf:"bytes,2,rep,name=hba_rules,json=hbaRules,proto3" json:"hba_rules,omitempty"` // complete pg_hba.conf lines
-	Files         []*File                `protobuf:"bytes,3,rep,name=files,proto3" json:"files,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Settings []*Setting             `protobuf:"bytes,1,rep,name=settings,proto3" json:"settings,omitempty"`
+	HbaRules []string               `protobuf:"bytes,2,rep,name=hba_rules,json=hbaRules,proto3" json:"hba_rules,omitempty"` // complete pg_hba.conf lines
+	Files    []*File                `protobuf:"bytes,3,rep,name=files,proto3" json:"files,omitempty"`
+	// Configuration sections contributed to another plugin (a mode provider).
+	Sections []*Section `protobuf:"bytes,4,rep,name=sections,proto3" json:"sections,omitempty"`
+	// Jobs the host runs on a schedule.
+	Jobs []*Job `protobuf:"bytes,5,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	// Only for a provides_bootstrap plugin: it wants to provide this first boot.
+	WantsBootstrap bool `protobuf:"varint,6,opt,name=wants_bootstrap,json=wantsBootstrap,proto3" json:"wants_bootstrap,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ConfigureResponse) Reset() {
@@ -796,6 +874,246 @@ func (x *ConfigureResponse) GetFiles() []*File {
 	return nil
 }
 
+func (x *ConfigureResponse) GetSections() []*Section {
+	if x != nil {
+		return x.Sections
+	}
+	return nil
+}
+
+func (x *ConfigureResponse) GetJobs() []*Job {
+	if x != nil {
+		return x.Jobs
+	}
+	return nil
+}
+
+func (x *ConfigureResponse) GetWantsBootstrap() bool {
+	if x != nil {
+		return x.WantsBootstrap
+	}
+	return false
+}
+
+// Section is a configuration section contributed to another plugin, e.g.
+// citus contributing Patroni's "citus" section.
+type Section struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Target        string                 `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`   // plugin name, e.g. "patroni"
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`       // e.g. "citus"
+	Content       []byte                 `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"` // a JSON object
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Section) Reset() {
+	*x = Section{}
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Section) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Section) ProtoMessage() {}
+
+func (x *Section) ProtoReflect() protoreflect.Message {
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Section.ProtoReflect.Descriptor instead.
+func (*Section) Descriptor() ([]byte, []int) {
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Section) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *Section) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Section) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+// Job is a command the host runs on a schedule, as the server user.
+type Job struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Argv  []string               `protobuf:"bytes,2,rep,name=argv,proto3" json:"argv,omitempty"`
+	Env   map[string]string      `protobuf:"bytes,3,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // the job's complete environment
+	// Cron expression: 5 fields (robfig/cron/v3 standard parser) or a
+	// descriptor such as @daily or @every 1h.
+	Schedule       string `protobuf:"bytes,4,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	PrimaryOnly    bool   `protobuf:"varint,5,opt,name=primary_only,json=primaryOnly,proto3" json:"primary_only,omitempty"`
+	TimeoutSeconds int32  `protobuf:"varint,6,opt,name=timeout_seconds,json=timeoutSeconds,proto3" json:"timeout_seconds,omitempty"` // 0 = no limit besides shutdown
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Job) Reset() {
+	*x = Job{}
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Job) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Job) ProtoMessage() {}
+
+func (x *Job) ProtoReflect() protoreflect.Message {
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Job.ProtoReflect.Descriptor instead.
+func (*Job) Descriptor() ([]byte, []int) {
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Job) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Job) GetArgv() []string {
+	if x != nil {
+		return x.Argv
+	}
+	return nil
+}
+
+func (x *Job) GetEnv() map[string]string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *Job) GetSchedule() string {
+	if x != nil {
+		return x.Schedule
+	}
+	return ""
+}
+
+func (x *Job) GetPrimaryOnly() bool {
+	if x != nil {
+		return x.PrimaryOnly
+	}
+	return false
+}
+
+func (x *Job) GetTimeoutSeconds() int32 {
+	if x != nil {
+		return x.TimeoutSeconds
+	}
+	return 0
+}
+
+// MergedConfig is the final configuration the host would render in direct
+// mode: env and every plugin merged. Given to a mode provider.
+type MergedConfig struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Settings         []*Setting             `protobuf:"bytes,1,rep,name=settings,proto3" json:"settings,omitempty"`                                         // every managed GUC, final values
+	PreloadLibraries []string               `protobuf:"bytes,2,rep,name=preload_libraries,json=preloadLibraries,proto3" json:"preload_libraries,omitempty"` // final ordered list
+	HbaRules         []string               `protobuf:"bytes,3,rep,name=hba_rules,json=hbaRules,proto3" json:"hba_rules,omitempty"`                         // final ordered rules as the host would write them
+	Sections         []*Section             `protobuf:"bytes,4,rep,name=sections,proto3" json:"sections,omitempty"`                                         // those targeting this provider
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *MergedConfig) Reset() {
+	*x = MergedConfig{}
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergedConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergedConfig) ProtoMessage() {}
+
+func (x *MergedConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergedConfig.ProtoReflect.Descriptor instead.
+func (*MergedConfig) Descriptor() ([]byte, []int) {
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *MergedConfig) GetSettings() []*Setting {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *MergedConfig) GetPreloadLibraries() []string {
+	if x != nil {
+		return x.PreloadLibraries
+	}
+	return nil
+}
+
+func (x *MergedConfig) GetHbaRules() []string {
+	if x != nil {
+		return x.HbaRules
+	}
+	return nil
+}
+
+func (x *MergedConfig) GetSections() []*Section {
+	if x != nil {
+		return x.Sections
+	}
+	return nil
+}
+
 // Connection tells the plugin how to reach the running server over its unix
 // socket.
 type Connection struct {
@@ -811,7 +1129,7 @@ type Connection struct {
 
 func (x *Connection) Reset() {
 	*x = Connection{}
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -823,7 +1141,7 @@ func (x *Connection) String() string {
 func (*Connection) ProtoMessage() {}
 
 func (x *Connection) ProtoReflect() protoreflect.Message {
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -836,7 +1154,7 @@ func (x *Connection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Connection.ProtoReflect.Descriptor instead.
 func (*Connection) Descriptor() ([]byte, []int) {
-	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Connection) GetSocketDir() string {
@@ -884,7 +1202,7 @@ type BootstrapRequest struct {
 
 func (x *BootstrapRequest) Reset() {
 	*x = BootstrapRequest{}
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -896,7 +1214,7 @@ func (x *BootstrapRequest) String() string {
 func (*BootstrapRequest) ProtoMessage() {}
 
 func (x *BootstrapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -909,7 +1227,7 @@ func (x *BootstrapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BootstrapRequest.ProtoReflect.Descriptor instead.
 func (*BootstrapRequest) Descriptor() ([]byte, []int) {
-	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BootstrapRequest) GetEnv() map[string]string {
@@ -934,7 +1252,7 @@ type BootstrapResponse struct {
 
 func (x *BootstrapResponse) Reset() {
 	*x = BootstrapResponse{}
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -946,7 +1264,7 @@ func (x *BootstrapResponse) String() string {
 func (*BootstrapResponse) ProtoMessage() {}
 
 func (x *BootstrapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -959,20 +1277,21 @@ func (x *BootstrapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BootstrapResponse.ProtoReflect.Descriptor instead.
 func (*BootstrapResponse) Descriptor() ([]byte, []int) {
-	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 type StartedRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Env           map[string]string      `protobuf:"bytes,1,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Conn          *Connection            `protobuf:"bytes,2,opt,name=conn,proto3" json:"conn,omitempty"`
+	Role          Role                   `protobuf:"varint,3,opt,name=role,proto3,enum=pgdock.plugin.v1.Role" json:"role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StartedRequest) Reset() {
 	*x = StartedRequest{}
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -984,7 +1303,7 @@ func (x *StartedRequest) String() string {
 func (*StartedRequest) ProtoMessage() {}
 
 func (x *StartedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -997,7 +1316,7 @@ func (x *StartedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartedRequest.ProtoReflect.Descriptor instead.
 func (*StartedRequest) Descriptor() ([]byte, []int) {
-	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StartedRequest) GetEnv() map[string]string {
@@ -1014,6 +1333,13 @@ func (x *StartedRequest) GetConn() *Connection {
 	return nil
 }
 
+func (x *StartedRequest) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
 type StartedResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1022,7 +1348,7 @@ type StartedResponse struct {
 
 func (x *StartedResponse) Reset() {
 	*x = StartedResponse{}
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +1360,7 @@ func (x *StartedResponse) String() string {
 func (*StartedResponse) ProtoMessage() {}
 
 func (x *StartedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,18 +1373,20 @@ func (x *StartedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartedResponse.ProtoReflect.Descriptor instead.
 func (*StartedResponse) Descriptor() ([]byte, []int) {
-	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 type HealthRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The last result of each of the plugin's jobs, by job name.
+	Jobs          map[string]*JobResult `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1070,7 +1398,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1083,7 +1411,99 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *HealthRequest) GetJobs() map[string]*JobResult {
+	if x != nil {
+		return x.Jobs
+	}
+	return nil
+}
+
+// JobResult is the outcome of a job's last (or current) run.
+type JobResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	StartedUnix   int64                  `protobuf:"varint,2,opt,name=started_unix,json=startedUnix,proto3" json:"started_unix,omitempty"`
+	FinishedUnix  int64                  `protobuf:"varint,3,opt,name=finished_unix,json=finishedUnix,proto3" json:"finished_unix,omitempty"`
+	ExitCode      int32                  `protobuf:"varint,4,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	Error         string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	Running       bool                   `protobuf:"varint,6,opt,name=running,proto3" json:"running,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobResult) Reset() {
+	*x = JobResult{}
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobResult) ProtoMessage() {}
+
+func (x *JobResult) ProtoReflect() protoreflect.Message {
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobResult.ProtoReflect.Descriptor instead.
+func (*JobResult) Descriptor() ([]byte, []int) {
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *JobResult) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *JobResult) GetStartedUnix() int64 {
+	if x != nil {
+		return x.StartedUnix
+	}
+	return 0
+}
+
+func (x *JobResult) GetFinishedUnix() int64 {
+	if x != nil {
+		return x.FinishedUnix
+	}
+	return 0
+}
+
+func (x *JobResult) GetExitCode() int32 {
+	if x != nil {
+		return x.ExitCode
+	}
+	return 0
+}
+
+func (x *JobResult) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *JobResult) GetRunning() bool {
+	if x != nil {
+		return x.Running
+	}
+	return false
 }
 
 type HealthResponse struct {
@@ -1097,7 +1517,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1529,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1542,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HealthResponse) GetHealthy() bool {
@@ -1154,7 +1574,7 @@ type StoppingRequest struct {
 
 func (x *StoppingRequest) Reset() {
 	*x = StoppingRequest{}
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1166,7 +1586,7 @@ func (x *StoppingRequest) String() string {
 func (*StoppingRequest) ProtoMessage() {}
 
 func (x *StoppingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1179,7 +1599,7 @@ func (x *StoppingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoppingRequest.ProtoReflect.Descriptor instead.
 func (*StoppingRequest) Descriptor() ([]byte, []int) {
-	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 type StoppingResponse struct {
@@ -1190,7 +1610,7 @@ type StoppingResponse struct {
 
 func (x *StoppingResponse) Reset() {
 	*x = StoppingResponse{}
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1202,7 +1622,7 @@ func (x *StoppingResponse) String() string {
 func (*StoppingResponse) ProtoMessage() {}
 
 func (x *StoppingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1215,20 +1635,21 @@ func (x *StoppingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoppingResponse.ProtoReflect.Descriptor instead.
 func (*StoppingResponse) Descriptor() ([]byte, []int) {
-	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 type ModeCommandRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Env           map[string]string      `protobuf:"bytes,1,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Server        *Server                `protobuf:"bytes,2,opt,name=server,proto3" json:"server,omitempty"`
+	Merged        *MergedConfig          `protobuf:"bytes,3,opt,name=merged,proto3" json:"merged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ModeCommandRequest) Reset() {
 	*x = ModeCommandRequest{}
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1240,7 +1661,7 @@ func (x *ModeCommandRequest) String() string {
 func (*ModeCommandRequest) ProtoMessage() {}
 
 func (x *ModeCommandRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1253,7 +1674,7 @@ func (x *ModeCommandRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModeCommandRequest.ProtoReflect.Descriptor instead.
 func (*ModeCommandRequest) Descriptor() ([]byte, []int) {
-	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ModeCommandRequest) GetEnv() map[string]string {
@@ -1270,19 +1691,30 @@ func (x *ModeCommandRequest) GetServer() *Server {
 	return nil
 }
 
+func (x *ModeCommandRequest) GetMerged() *MergedConfig {
+	if x != nil {
+		return x.Merged
+	}
+	return nil
+}
+
 type ModeCommandResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Argv          []string               `protobuf:"bytes,1,rep,name=argv,proto3" json:"argv,omitempty"`                                                                         // argv[0] is a path or a name looked up in PATH
-	Env           map[string]string      `protobuf:"bytes,2,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // the child's complete environment
-	Dir           string                 `protobuf:"bytes,3,opt,name=dir,proto3" json:"dir,omitempty"`                                                                           // working directory; empty = the host's choice
-	StopSignal    string                 `protobuf:"bytes,4,opt,name=stop_signal,json=stopSignal,proto3" json:"stop_signal,omitempty"`                                           // e.g. "SIGTERM" (default), "SIGINT"
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Argv       []string               `protobuf:"bytes,1,rep,name=argv,proto3" json:"argv,omitempty"`                                                                         // argv[0] is a path or a name looked up in PATH
+	Env        map[string]string      `protobuf:"bytes,2,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // the child's complete environment
+	Dir        string                 `protobuf:"bytes,3,opt,name=dir,proto3" json:"dir,omitempty"`                                                                           // working directory; empty = the host's choice
+	StopSignal string                 `protobuf:"bytes,4,opt,name=stop_signal,json=stopSignal,proto3" json:"stop_signal,omitempty"`                                           // e.g. "SIGTERM" (default), "SIGINT"
+	// The mode child creates the cluster itself (initdb/basebackup); the host
+	// runs no initdb and no temporary server, and runs the first-boot steps
+	// when the child calls `pgdock-entrypoint hook post-bootstrap`.
+	OwnsBootstrap bool `protobuf:"varint,5,opt,name=owns_bootstrap,json=ownsBootstrap,proto3" json:"owns_bootstrap,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ModeCommandResponse) Reset() {
 	*x = ModeCommandResponse{}
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1294,7 +1726,7 @@ func (x *ModeCommandResponse) String() string {
 func (*ModeCommandResponse) ProtoMessage() {}
 
 func (x *ModeCommandResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1307,7 +1739,7 @@ func (x *ModeCommandResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModeCommandResponse.ProtoReflect.Descriptor instead.
 func (*ModeCommandResponse) Descriptor() ([]byte, []int) {
-	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ModeCommandResponse) GetArgv() []string {
@@ -1338,6 +1770,333 @@ func (x *ModeCommandResponse) GetStopSignal() string {
 	return ""
 }
 
+func (x *ModeCommandResponse) GetOwnsBootstrap() bool {
+	if x != nil {
+		return x.OwnsBootstrap
+	}
+	return false
+}
+
+type ModeStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModeStatusRequest) Reset() {
+	*x = ModeStatusRequest{}
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModeStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModeStatusRequest) ProtoMessage() {}
+
+func (x *ModeStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModeStatusRequest.ProtoReflect.Descriptor instead.
+func (*ModeStatusRequest) Descriptor() ([]byte, []int) {
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
+}
+
+type ModeStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Role          Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=pgdock.plugin.v1.Role" json:"role,omitempty"`
+	PostmasterPid int32                  `protobuf:"varint,2,opt,name=postmaster_pid,json=postmasterPid,proto3" json:"postmaster_pid,omitempty"` // 0 = none running
+	Ready         bool                   `protobuf:"varint,3,opt,name=ready,proto3" json:"ready,omitempty"`                                      // accepting connections
+	Message       string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModeStatusResponse) Reset() {
+	*x = ModeStatusResponse{}
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModeStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModeStatusResponse) ProtoMessage() {}
+
+func (x *ModeStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModeStatusResponse.ProtoReflect.Descriptor instead.
+func (*ModeStatusResponse) Descriptor() ([]byte, []int) {
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ModeStatusResponse) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *ModeStatusResponse) GetPostmasterPid() int32 {
+	if x != nil {
+		return x.PostmasterPid
+	}
+	return 0
+}
+
+func (x *ModeStatusResponse) GetReady() bool {
+	if x != nil {
+		return x.Ready
+	}
+	return false
+}
+
+func (x *ModeStatusResponse) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type RoleChangedRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Role          Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=pgdock.plugin.v1.Role" json:"role,omitempty"`
+	Previous      Role                   `protobuf:"varint,2,opt,name=previous,proto3,enum=pgdock.plugin.v1.Role" json:"previous,omitempty"`
+	Conn          *Connection            `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
+	Env           map[string]string      `protobuf:"bytes,4,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoleChangedRequest) Reset() {
+	*x = RoleChangedRequest{}
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoleChangedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoleChangedRequest) ProtoMessage() {}
+
+func (x *RoleChangedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoleChangedRequest.ProtoReflect.Descriptor instead.
+func (*RoleChangedRequest) Descriptor() ([]byte, []int) {
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RoleChangedRequest) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *RoleChangedRequest) GetPrevious() Role {
+	if x != nil {
+		return x.Previous
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *RoleChangedRequest) GetConn() *Connection {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+func (x *RoleChangedRequest) GetEnv() map[string]string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+type RoleChangedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoleChangedResponse) Reset() {
+	*x = RoleChangedResponse{}
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoleChangedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoleChangedResponse) ProtoMessage() {}
+
+func (x *RoleChangedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoleChangedResponse.ProtoReflect.Descriptor instead.
+func (*RoleChangedResponse) Descriptor() ([]byte, []int) {
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
+}
+
+type BootstrapProvideRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Env           map[string]string      `protobuf:"bytes,1,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Server        *Server                `protobuf:"bytes,2,opt,name=server,proto3" json:"server,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BootstrapProvideRequest) Reset() {
+	*x = BootstrapProvideRequest{}
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BootstrapProvideRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BootstrapProvideRequest) ProtoMessage() {}
+
+func (x *BootstrapProvideRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BootstrapProvideRequest.ProtoReflect.Descriptor instead.
+func (*BootstrapProvideRequest) Descriptor() ([]byte, []int) {
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *BootstrapProvideRequest) GetEnv() map[string]string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *BootstrapProvideRequest) GetServer() *Server {
+	if x != nil {
+		return x.Server
+	}
+	return nil
+}
+
+type BootstrapProvideResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Argv          []string               `protobuf:"bytes,1,rep,name=argv,proto3" json:"argv,omitempty"`
+	Env           map[string]string      `protobuf:"bytes,2,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // the command's complete environment
+	Marker        string                 `protobuf:"bytes,3,opt,name=marker,proto3" json:"marker,omitempty"`                                                                     // free text recorded in the bootstrap marker
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BootstrapProvideResponse) Reset() {
+	*x = BootstrapProvideResponse{}
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BootstrapProvideResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BootstrapProvideResponse) ProtoMessage() {}
+
+func (x *BootstrapProvideResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pgdock_plugin_v1_plugin_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BootstrapProvideResponse.ProtoReflect.Descriptor instead.
+func (*BootstrapProvideResponse) Descriptor() ([]byte, []int) {
+	return file_pgdock_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *BootstrapProvideResponse) GetArgv() []string {
+	if x != nil {
+		return x.Argv
+	}
+	return nil
+}
+
+func (x *BootstrapProvideResponse) GetEnv() map[string]string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *BootstrapProvideResponse) GetMarker() string {
+	if x != nil {
+		return x.Marker
+	}
+	return ""
+}
+
 var File_pgdock_plugin_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_pgdock_plugin_v1_plugin_proto_rawDesc = "" +
@@ -1357,7 +2116,7 @@ const file_pgdock_plugin_v1_plugin_proto_rawDesc = "" +
 	"\vRequirement\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\apackage\x18\x02 \x01(\tR\apackage\"\x11\n" +
-	"\x0fDescribeRequest\"\xb3\x03\n" +
+	"\x0fDescribeRequest\"\xf8\x03\n" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12*\n" +
@@ -1366,7 +2125,10 @@ const file_pgdock_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x11preload_libraries\x18\x05 \x03(\v2 .pgdock.plugin.v1.PreloadLibraryR\x10preloadLibraries\x12J\n" +
 	"\x11required_binaries\x18\x06 \x03(\v2\x1d.pgdock.plugin.v1.RequirementR\x10requiredBinaries\x12N\n" +
 	"\x13required_extensions\x18\a \x03(\v2\x1d.pgdock.plugin.v1.RequirementR\x12requiredExtensions\x12#\n" +
-	"\rprovides_mode\x18\b \x01(\tR\fprovidesMode\"\x87\x01\n" +
+	"\rprovides_mode\x18\b \x01(\tR\fprovidesMode\x12\x14\n" +
+	"\x05after\x18\t \x03(\tR\x05after\x12-\n" +
+	"\x12provides_bootstrap\x18\n" +
+	" \x01(\bR\x11providesBootstrap\"\x87\x01\n" +
 	"\x0fValidateRequest\x12<\n" +
 	"\x03env\x18\x01 \x03(\v2*.pgdock.plugin.v1.ValidateRequest.EnvEntryR\x03env\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
@@ -1396,11 +2158,33 @@ const file_pgdock_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04File\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
 	"\acontent\x18\x02 \x01(\fR\acontent\x12\x12\n" +
-	"\x04mode\x18\x03 \x01(\rR\x04mode\"\x95\x01\n" +
+	"\x04mode\x18\x03 \x01(\rR\x04mode\"\xa0\x02\n" +
 	"\x11ConfigureResponse\x125\n" +
 	"\bsettings\x18\x01 \x03(\v2\x19.pgdock.plugin.v1.SettingR\bsettings\x12\x1b\n" +
 	"\thba_rules\x18\x02 \x03(\tR\bhbaRules\x12,\n" +
-	"\x05files\x18\x03 \x03(\v2\x16.pgdock.plugin.v1.FileR\x05files\"\x87\x01\n" +
+	"\x05files\x18\x03 \x03(\v2\x16.pgdock.plugin.v1.FileR\x05files\x125\n" +
+	"\bsections\x18\x04 \x03(\v2\x19.pgdock.plugin.v1.SectionR\bsections\x12)\n" +
+	"\x04jobs\x18\x05 \x03(\v2\x15.pgdock.plugin.v1.JobR\x04jobs\x12'\n" +
+	"\x0fwants_bootstrap\x18\x06 \x01(\bR\x0ewantsBootstrap\"O\n" +
+	"\aSection\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
+	"\acontent\x18\x03 \x01(\fR\acontent\"\xff\x01\n" +
+	"\x03Job\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04argv\x18\x02 \x03(\tR\x04argv\x120\n" +
+	"\x03env\x18\x03 \x03(\v2\x1e.pgdock.plugin.v1.Job.EnvEntryR\x03env\x12\x1a\n" +
+	"\bschedule\x18\x04 \x01(\tR\bschedule\x12!\n" +
+	"\fprimary_only\x18\x05 \x01(\bR\vprimaryOnly\x12'\n" +
+	"\x0ftimeout_seconds\x18\x06 \x01(\x05R\x0etimeoutSeconds\x1a6\n" +
+	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc6\x01\n" +
+	"\fMergedConfig\x125\n" +
+	"\bsettings\x18\x01 \x03(\v2\x19.pgdock.plugin.v1.SettingR\bsettings\x12+\n" +
+	"\x11preload_libraries\x18\x02 \x03(\tR\x10preloadLibraries\x12\x1b\n" +
+	"\thba_rules\x18\x03 \x03(\tR\bhbaRules\x125\n" +
+	"\bsections\x18\x04 \x03(\v2\x19.pgdock.plugin.v1.SectionR\bsections\"\x87\x01\n" +
 	"\n" +
 	"Connection\x12\x1d\n" +
 	"\n" +
@@ -1415,15 +2199,27 @@ const file_pgdock_plugin_v1_plugin_proto_rawDesc = "" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x13\n" +
-	"\x11BootstrapResponse\"\xb7\x01\n" +
+	"\x11BootstrapResponse\"\xe3\x01\n" +
 	"\x0eStartedRequest\x12;\n" +
 	"\x03env\x18\x01 \x03(\v2).pgdock.plugin.v1.StartedRequest.EnvEntryR\x03env\x120\n" +
-	"\x04conn\x18\x02 \x01(\v2\x1c.pgdock.plugin.v1.ConnectionR\x04conn\x1a6\n" +
+	"\x04conn\x18\x02 \x01(\v2\x1c.pgdock.plugin.v1.ConnectionR\x04conn\x12*\n" +
+	"\x04role\x18\x03 \x01(\x0e2\x16.pgdock.plugin.v1.RoleR\x04role\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +
-	"\x0fStartedResponse\"\x0f\n" +
-	"\rHealthRequest\"\xc9\x01\n" +
+	"\x0fStartedResponse\"\xa4\x01\n" +
+	"\rHealthRequest\x12=\n" +
+	"\x04jobs\x18\x01 \x03(\v2).pgdock.plugin.v1.HealthRequest.JobsEntryR\x04jobs\x1aT\n" +
+	"\tJobsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x121\n" +
+	"\x05value\x18\x02 \x01(\v2\x1b.pgdock.plugin.v1.JobResultR\x05value:\x028\x01\"\xb4\x01\n" +
+	"\tJobResult\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
+	"\fstarted_unix\x18\x02 \x01(\x03R\vstartedUnix\x12#\n" +
+	"\rfinished_unix\x18\x03 \x01(\x03R\ffinishedUnix\x12\x1b\n" +
+	"\texit_code\x18\x04 \x01(\x05R\bexitCode\x12\x14\n" +
+	"\x05error\x18\x05 \x01(\tR\x05error\x12\x18\n" +
+	"\arunning\x18\x06 \x01(\bR\arunning\"\xc9\x01\n" +
 	"\x0eHealthResponse\x12\x18\n" +
 	"\ahealthy\x18\x01 \x01(\bR\ahealthy\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12G\n" +
@@ -1432,22 +2228,57 @@ const file_pgdock_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +
 	"\x0fStoppingRequest\"\x12\n" +
-	"\x10StoppingResponse\"\xbf\x01\n" +
+	"\x10StoppingResponse\"\xf7\x01\n" +
 	"\x12ModeCommandRequest\x12?\n" +
 	"\x03env\x18\x01 \x03(\v2-.pgdock.plugin.v1.ModeCommandRequest.EnvEntryR\x03env\x120\n" +
-	"\x06server\x18\x02 \x01(\v2\x18.pgdock.plugin.v1.ServerR\x06server\x1a6\n" +
+	"\x06server\x18\x02 \x01(\v2\x18.pgdock.plugin.v1.ServerR\x06server\x126\n" +
+	"\x06merged\x18\x03 \x01(\v2\x1e.pgdock.plugin.v1.MergedConfigR\x06merged\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd6\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfd\x01\n" +
 	"\x13ModeCommandResponse\x12\x12\n" +
 	"\x04argv\x18\x01 \x03(\tR\x04argv\x12@\n" +
 	"\x03env\x18\x02 \x03(\v2..pgdock.plugin.v1.ModeCommandResponse.EnvEntryR\x03env\x12\x10\n" +
 	"\x03dir\x18\x03 \x01(\tR\x03dir\x12\x1f\n" +
 	"\vstop_signal\x18\x04 \x01(\tR\n" +
-	"stopSignal\x1a6\n" +
+	"stopSignal\x12%\n" +
+	"\x0eowns_bootstrap\x18\x05 \x01(\bR\rownsBootstrap\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xa6\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x13\n" +
+	"\x11ModeStatusRequest\"\x97\x01\n" +
+	"\x12ModeStatusResponse\x12*\n" +
+	"\x04role\x18\x01 \x01(\x0e2\x16.pgdock.plugin.v1.RoleR\x04role\x12%\n" +
+	"\x0epostmaster_pid\x18\x02 \x01(\x05R\rpostmasterPid\x12\x14\n" +
+	"\x05ready\x18\x03 \x01(\bR\x05ready\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"\x9f\x02\n" +
+	"\x12RoleChangedRequest\x12*\n" +
+	"\x04role\x18\x01 \x01(\x0e2\x16.pgdock.plugin.v1.RoleR\x04role\x122\n" +
+	"\bprevious\x18\x02 \x01(\x0e2\x16.pgdock.plugin.v1.RoleR\bprevious\x120\n" +
+	"\x04conn\x18\x03 \x01(\v2\x1c.pgdock.plugin.v1.ConnectionR\x04conn\x12?\n" +
+	"\x03env\x18\x04 \x03(\v2-.pgdock.plugin.v1.RoleChangedRequest.EnvEntryR\x03env\x1a6\n" +
+	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x15\n" +
+	"\x13RoleChangedResponse\"\xc9\x01\n" +
+	"\x17BootstrapProvideRequest\x12D\n" +
+	"\x03env\x18\x01 \x03(\v22.pgdock.plugin.v1.BootstrapProvideRequest.EnvEntryR\x03env\x120\n" +
+	"\x06server\x18\x02 \x01(\v2\x18.pgdock.plugin.v1.ServerR\x06server\x1a6\n" +
+	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc5\x01\n" +
+	"\x18BootstrapProvideResponse\x12\x12\n" +
+	"\x04argv\x18\x01 \x03(\tR\x04argv\x12E\n" +
+	"\x03env\x18\x02 \x03(\v23.pgdock.plugin.v1.BootstrapProvideResponse.EnvEntryR\x03env\x12\x16\n" +
+	"\x06marker\x18\x03 \x01(\tR\x06marker\x1a6\n" +
+	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*O\n" +
+	"\x04Role\x12\x14\n" +
+	"\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n" +
+	"\tROLE_NONE\x10\x01\x12\x10\n" +
+	"\fROLE_PRIMARY\x10\x02\x12\x10\n" +
+	"\fROLE_REPLICA\x10\x032\xc6\a\n" +
 	"\x06Plugin\x12Q\n" +
 	"\bDescribe\x12!.pgdock.plugin.v1.DescribeRequest\x1a\".pgdock.plugin.v1.DescribeResponse\x12Q\n" +
 	"\bValidate\x12!.pgdock.plugin.v1.ValidateRequest\x1a\".pgdock.plugin.v1.ValidateResponse\x12T\n" +
@@ -1456,7 +2287,11 @@ const file_pgdock_plugin_v1_plugin_proto_rawDesc = "" +
 	"\aStarted\x12 .pgdock.plugin.v1.StartedRequest\x1a!.pgdock.plugin.v1.StartedResponse\x12K\n" +
 	"\x06Health\x12\x1f.pgdock.plugin.v1.HealthRequest\x1a .pgdock.plugin.v1.HealthResponse\x12Q\n" +
 	"\bStopping\x12!.pgdock.plugin.v1.StoppingRequest\x1a\".pgdock.plugin.v1.StoppingResponse\x12Z\n" +
-	"\vModeCommand\x12$.pgdock.plugin.v1.ModeCommandRequest\x1a%.pgdock.plugin.v1.ModeCommandResponseBFZDgithub.com/pgdock/pgdock/plugins/sdk/proto/pgdock/plugin/v1;pluginv1b\x06proto3"
+	"\vModeCommand\x12$.pgdock.plugin.v1.ModeCommandRequest\x1a%.pgdock.plugin.v1.ModeCommandResponse\x12W\n" +
+	"\n" +
+	"ModeStatus\x12#.pgdock.plugin.v1.ModeStatusRequest\x1a$.pgdock.plugin.v1.ModeStatusResponse\x12Z\n" +
+	"\vRoleChanged\x12$.pgdock.plugin.v1.RoleChangedRequest\x1a%.pgdock.plugin.v1.RoleChangedResponse\x12i\n" +
+	"\x10BootstrapProvide\x12).pgdock.plugin.v1.BootstrapProvideRequest\x1a*.pgdock.plugin.v1.BootstrapProvideResponseBFZDgithub.com/pgdock/pgdock/plugins/sdk/proto/pgdock/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_pgdock_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -1470,81 +2305,121 @@ func file_pgdock_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_pgdock_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_pgdock_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_pgdock_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_pgdock_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_pgdock_plugin_v1_plugin_proto_goTypes = []any{
-	(*EnvVar)(nil),              // 0: pgdock.plugin.v1.EnvVar
-	(*Setting)(nil),             // 1: pgdock.plugin.v1.Setting
-	(*PreloadLibrary)(nil),      // 2: pgdock.plugin.v1.PreloadLibrary
-	(*Requirement)(nil),         // 3: pgdock.plugin.v1.Requirement
-	(*DescribeRequest)(nil),     // 4: pgdock.plugin.v1.DescribeRequest
-	(*DescribeResponse)(nil),    // 5: pgdock.plugin.v1.DescribeResponse
-	(*ValidateRequest)(nil),     // 6: pgdock.plugin.v1.ValidateRequest
-	(*Problem)(nil),             // 7: pgdock.plugin.v1.Problem
-	(*ValidateResponse)(nil),    // 8: pgdock.plugin.v1.ValidateResponse
-	(*Server)(nil),              // 9: pgdock.plugin.v1.Server
-	(*ConfigureRequest)(nil),    // 10: pgdock.plugin.v1.ConfigureRequest
-	(*File)(nil),                // 11: pgdock.plugin.v1.File
-	(*ConfigureResponse)(nil),   // 12: pgdock.plugin.v1.ConfigureResponse
-	(*Connection)(nil),          // 13: pgdock.plugin.v1.Connection
-	(*BootstrapRequest)(nil),    // 14: pgdock.plugin.v1.BootstrapRequest
-	(*BootstrapResponse)(nil),   // 15: pgdock.plugin.v1.BootstrapResponse
-	(*StartedRequest)(nil),      // 16: pgdock.plugin.v1.StartedRequest
-	(*StartedResponse)(nil),     // 17: pgdock.plugin.v1.StartedResponse
-	(*HealthRequest)(nil),       // 18: pgdock.plugin.v1.HealthRequest
-	(*HealthResponse)(nil),      // 19: pgdock.plugin.v1.HealthResponse
-	(*StoppingRequest)(nil),     // 20: pgdock.plugin.v1.StoppingRequest
-	(*StoppingResponse)(nil),    // 21: pgdock.plugin.v1.StoppingResponse
-	(*ModeCommandRequest)(nil),  // 22: pgdock.plugin.v1.ModeCommandRequest
-	(*ModeCommandResponse)(nil), // 23: pgdock.plugin.v1.ModeCommandResponse
-	nil,                         // 24: pgdock.plugin.v1.ValidateRequest.EnvEntry
-	nil,                         // 25: pgdock.plugin.v1.ConfigureRequest.EnvEntry
-	nil,                         // 26: pgdock.plugin.v1.BootstrapRequest.EnvEntry
-	nil,                         // 27: pgdock.plugin.v1.StartedRequest.EnvEntry
-	nil,                         // 28: pgdock.plugin.v1.HealthResponse.DetailsEntry
-	nil,                         // 29: pgdock.plugin.v1.ModeCommandRequest.EnvEntry
-	nil,                         // 30: pgdock.plugin.v1.ModeCommandResponse.EnvEntry
+	(Role)(0),                        // 0: pgdock.plugin.v1.Role
+	(*EnvVar)(nil),                   // 1: pgdock.plugin.v1.EnvVar
+	(*Setting)(nil),                  // 2: pgdock.plugin.v1.Setting
+	(*PreloadLibrary)(nil),           // 3: pgdock.plugin.v1.PreloadLibrary
+	(*Requirement)(nil),              // 4: pgdock.plugin.v1.Requirement
+	(*DescribeRequest)(nil),          // 5: pgdock.plugin.v1.DescribeRequest
+	(*DescribeResponse)(nil),         // 6: pgdock.plugin.v1.DescribeResponse
+	(*ValidateRequest)(nil),          // 7: pgdock.plugin.v1.ValidateRequest
+	(*Problem)(nil),                  // 8: pgdock.plugin.v1.Problem
+	(*ValidateResponse)(nil),         // 9: pgdock.plugin.v1.ValidateResponse
+	(*Server)(nil),                   // 10: pgdock.plugin.v1.Server
+	(*ConfigureRequest)(nil),         // 11: pgdock.plugin.v1.ConfigureRequest
+	(*File)(nil),                     // 12: pgdock.plugin.v1.File
+	(*ConfigureResponse)(nil),        // 13: pgdock.plugin.v1.ConfigureResponse
+	(*Section)(nil),                  // 14: pgdock.plugin.v1.Section
+	(*Job)(nil),                      // 15: pgdock.plugin.v1.Job
+	(*MergedConfig)(nil),             // 16: pgdock.plugin.v1.MergedConfig
+	(*Connection)(nil),               // 17: pgdock.plugin.v1.Connection
+	(*BootstrapRequest)(nil),         // 18: pgdock.plugin.v1.BootstrapRequest
+	(*BootstrapResponse)(nil),        // 19: pgdock.plugin.v1.BootstrapResponse
+	(*StartedRequest)(nil),           // 20: pgdock.plugin.v1.StartedRequest
+	(*StartedResponse)(nil),          // 21: pgdock.plugin.v1.StartedResponse
+	(*HealthRequest)(nil),            // 22: pgdock.plugin.v1.HealthRequest
+	(*JobResult)(nil),                // 23: pgdock.plugin.v1.JobResult
+	(*HealthResponse)(nil),           // 24: pgdock.plugin.v1.HealthResponse
+	(*StoppingRequest)(nil),          // 25: pgdock.plugin.v1.StoppingRequest
+	(*StoppingResponse)(nil),         // 26: pgdock.plugin.v1.StoppingResponse
+	(*ModeCommandRequest)(nil),       // 27: pgdock.plugin.v1.ModeCommandRequest
+	(*ModeCommandResponse)(nil),      // 28: pgdock.plugin.v1.ModeCommandResponse
+	(*ModeStatusRequest)(nil),        // 29: pgdock.plugin.v1.ModeStatusRequest
+	(*ModeStatusResponse)(nil),       // 30: pgdock.plugin.v1.ModeStatusResponse
+	(*RoleChangedRequest)(nil),       // 31: pgdock.plugin.v1.RoleChangedRequest
+	(*RoleChangedResponse)(nil),      // 32: pgdock.plugin.v1.RoleChangedResponse
+	(*BootstrapProvideRequest)(nil),  // 33: pgdock.plugin.v1.BootstrapProvideRequest
+	(*BootstrapProvideResponse)(nil), // 34: pgdock.plugin.v1.BootstrapProvideResponse
+	nil,                              // 35: pgdock.plugin.v1.ValidateRequest.EnvEntry
+	nil,                              // 36: pgdock.plugin.v1.ConfigureRequest.EnvEntry
+	nil,                              // 37: pgdock.plugin.v1.Job.EnvEntry
+	nil,                              // 38: pgdock.plugin.v1.BootstrapRequest.EnvEntry
+	nil,                              // 39: pgdock.plugin.v1.StartedRequest.EnvEntry
+	nil,                              // 40: pgdock.plugin.v1.HealthRequest.JobsEntry
+	nil,                              // 41: pgdock.plugin.v1.HealthResponse.DetailsEntry
+	nil,                              // 42: pgdock.plugin.v1.ModeCommandRequest.EnvEntry
+	nil,                              // 43: pgdock.plugin.v1.ModeCommandResponse.EnvEntry
+	nil,                              // 44: pgdock.plugin.v1.RoleChangedRequest.EnvEntry
+	nil,                              // 45: pgdock.plugin.v1.BootstrapProvideRequest.EnvEntry
+	nil,                              // 46: pgdock.plugin.v1.BootstrapProvideResponse.EnvEntry
 }
 var file_pgdock_plugin_v1_plugin_proto_depIdxs = []int32{
-	0,  // 0: pgdock.plugin.v1.DescribeResponse.env:type_name -> pgdock.plugin.v1.EnvVar
-	1,  // 1: pgdock.plugin.v1.DescribeResponse.settings:type_name -> pgdock.plugin.v1.Setting
-	2,  // 2: pgdock.plugin.v1.DescribeResponse.preload_libraries:type_name -> pgdock.plugin.v1.PreloadLibrary
-	3,  // 3: pgdock.plugin.v1.DescribeResponse.required_binaries:type_name -> pgdock.plugin.v1.Requirement
-	3,  // 4: pgdock.plugin.v1.DescribeResponse.required_extensions:type_name -> pgdock.plugin.v1.Requirement
-	24, // 5: pgdock.plugin.v1.ValidateRequest.env:type_name -> pgdock.plugin.v1.ValidateRequest.EnvEntry
-	7,  // 6: pgdock.plugin.v1.ValidateResponse.problems:type_name -> pgdock.plugin.v1.Problem
-	25, // 7: pgdock.plugin.v1.ConfigureRequest.env:type_name -> pgdock.plugin.v1.ConfigureRequest.EnvEntry
-	9,  // 8: pgdock.plugin.v1.ConfigureRequest.server:type_name -> pgdock.plugin.v1.Server
-	1,  // 9: pgdock.plugin.v1.ConfigureResponse.settings:type_name -> pgdock.plugin.v1.Setting
-	11, // 10: pgdock.plugin.v1.ConfigureResponse.files:type_name -> pgdock.plugin.v1.File
-	26, // 11: pgdock.plugin.v1.BootstrapRequest.env:type_name -> pgdock.plugin.v1.BootstrapRequest.EnvEntry
-	13, // 12: pgdock.plugin.v1.BootstrapRequest.conn:type_name -> pgdock.plugin.v1.Connection
-	27, // 13: pgdock.plugin.v1.StartedRequest.env:type_name -> pgdock.plugin.v1.StartedRequest.EnvEntry
-	13, // 14: pgdock.plugin.v1.StartedRequest.conn:type_name -> pgdock.plugin.v1.Connection
-	28, // 15: pgdock.plugin.v1.HealthResponse.details:type_name -> pgdock.plugin.v1.HealthResponse.DetailsEntry
-	29, // 16: pgdock.plugin.v1.ModeCommandRequest.env:type_name -> pgdock.plugin.v1.ModeCommandRequest.EnvEntry
-	9,  // 17: pgdock.plugin.v1.ModeCommandRequest.server:type_name -> pgdock.plugin.v1.Server
-	30, // 18: pgdock.plugin.v1.ModeCommandResponse.env:type_name -> pgdock.plugin.v1.ModeCommandResponse.EnvEntry
-	4,  // 19: pgdock.plugin.v1.Plugin.Describe:input_type -> pgdock.plugin.v1.DescribeRequest
-	6,  // 20: pgdock.plugin.v1.Plugin.Validate:input_type -> pgdock.plugin.v1.ValidateRequest
-	10, // 21: pgdock.plugin.v1.Plugin.Configure:input_type -> pgdock.plugin.v1.ConfigureRequest
-	14, // 22: pgdock.plugin.v1.Plugin.Bootstrap:input_type -> pgdock.plugin.v1.BootstrapRequest
-	16, // 23: pgdock.plugin.v1.Plugin.Started:input_type -> pgdock.plugin.v1.StartedRequest
-	18, // 24: pgdock.plugin.v1.Plugin.Health:input_type -> pgdock.plugin.v1.HealthRequest
-	20, // 25: pgdock.plugin.v1.Plugin.Stopping:input_type -> pgdock.plugin.v1.StoppingRequest
-	22, // 26: pgdock.plugin.v1.Plugin.ModeCommand:input_type -> pgdock.plugin.v1.ModeCommandRequest
-	5,  // 27: pgdock.plugin.v1.Plugin.Describe:output_type -> pgdock.plugin.v1.DescribeResponse
-	8,  // 28: pgdock.plugin.v1.Plugin.Validate:output_type -> pgdock.plugin.v1.ValidateResponse
-	12, // 29: pgdock.plugin.v1.Plugin.Configure:output_type -> pgdock.plugin.v1.ConfigureResponse
-	15, // 30: pgdock.plugin.v1.Plugin.Bootstrap:output_type -> pgdock.plugin.v1.BootstrapResponse
-	17, // 31: pgdock.plugin.v1.Plugin.Started:output_type -> pgdock.plugin.v1.StartedResponse
-	19, // 32: pgdock.plugin.v1.Plugin.Health:output_type -> pgdock.plugin.v1.HealthResponse
-	21, // 33: pgdock.plugin.v1.Plugin.Stopping:output_type -> pgdock.plugin.v1.StoppingResponse
-	23, // 34: pgdock.plugin.v1.Plugin.ModeCommand:output_type -> pgdock.plugin.v1.ModeCommandResponse
-	27, // [27:35] is the sub-list for method output_type
-	19, // [19:27] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	1,  // 0: pgdock.plugin.v1.DescribeResponse.env:type_name -> pgdock.plugin.v1.EnvVar
+	2,  // 1: pgdock.plugin.v1.DescribeResponse.settings:type_name -> pgdock.plugin.v1.Setting
+	3,  // 2: pgdock.plugin.v1.DescribeResponse.preload_libraries:type_name -> pgdock.plugin.v1.PreloadLibrary
+	4,  // 3: pgdock.plugin.v1.DescribeResponse.required_binaries:type_name -> pgdock.plugin.v1.Requirement
+	4,  // 4: pgdock.plugin.v1.DescribeResponse.required_extensions:type_name -> pgdock.plugin.v1.Requirement
+	35, // 5: pgdock.plugin.v1.ValidateRequest.env:type_name -> pgdock.plugin.v1.ValidateRequest.EnvEntry
+	8,  // 6: pgdock.plugin.v1.ValidateResponse.problems:type_name -> pgdock.plugin.v1.Problem
+	36, // 7: pgdock.plugin.v1.ConfigureRequest.env:type_name -> pgdock.plugin.v1.ConfigureRequest.EnvEntry
+	10, // 8: pgdock.plugin.v1.ConfigureRequest.server:type_name -> pgdock.plugin.v1.Server
+	2,  // 9: pgdock.plugin.v1.ConfigureResponse.settings:type_name -> pgdock.plugin.v1.Setting
+	12, // 10: pgdock.plugin.v1.ConfigureResponse.files:type_name -> pgdock.plugin.v1.File
+	14, // 11: pgdock.plugin.v1.ConfigureResponse.sections:type_name -> pgdock.plugin.v1.Section
+	15, // 12: pgdock.plugin.v1.ConfigureResponse.jobs:type_name -> pgdock.plugin.v1.Job
+	37, // 13: pgdock.plugin.v1.Job.env:type_name -> pgdock.plugin.v1.Job.EnvEntry
+	2,  // 14: pgdock.plugin.v1.MergedConfig.settings:type_name -> pgdock.plugin.v1.Setting
+	14, // 15: pgdock.plugin.v1.MergedConfig.sections:type_name -> pgdock.plugin.v1.Section
+	38, // 16: pgdock.plugin.v1.BootstrapRequest.env:type_name -> pgdock.plugin.v1.BootstrapRequest.EnvEntry
+	17, // 17: pgdock.plugin.v1.BootstrapRequest.conn:type_name -> pgdock.plugin.v1.Connection
+	39, // 18: pgdock.plugin.v1.StartedRequest.env:type_name -> pgdock.plugin.v1.StartedRequest.EnvEntry
+	17, // 19: pgdock.plugin.v1.StartedRequest.conn:type_name -> pgdock.plugin.v1.Connection
+	0,  // 20: pgdock.plugin.v1.StartedRequest.role:type_name -> pgdock.plugin.v1.Role
+	40, // 21: pgdock.plugin.v1.HealthRequest.jobs:type_name -> pgdock.plugin.v1.HealthRequest.JobsEntry
+	41, // 22: pgdock.plugin.v1.HealthResponse.details:type_name -> pgdock.plugin.v1.HealthResponse.DetailsEntry
+	42, // 23: pgdock.plugin.v1.ModeCommandRequest.env:type_name -> pgdock.plugin.v1.ModeCommandRequest.EnvEntry
+	10, // 24: pgdock.plugin.v1.ModeCommandRequest.server:type_name -> pgdock.plugin.v1.Server
+	16, // 25: pgdock.plugin.v1.ModeCommandRequest.merged:type_name -> pgdock.plugin.v1.MergedConfig
+	43, // 26: pgdock.plugin.v1.ModeCommandResponse.env:type_name -> pgdock.plugin.v1.ModeCommandResponse.EnvEntry
+	0,  // 27: pgdock.plugin.v1.ModeStatusResponse.role:type_name -> pgdock.plugin.v1.Role
+	0,  // 28: pgdock.plugin.v1.RoleChangedRequest.role:type_name -> pgdock.plugin.v1.Role
+	0,  // 29: pgdock.plugin.v1.RoleChangedRequest.previous:type_name -> pgdock.plugin.v1.Role
+	17, // 30: pgdock.plugin.v1.RoleChangedRequest.conn:type_name -> pgdock.plugin.v1.Connection
+	44, // 31: pgdock.plugin.v1.RoleChangedRequest.env:type_name -> pgdock.plugin.v1.RoleChangedRequest.EnvEntry
+	45, // 32: pgdock.plugin.v1.BootstrapProvideRequest.env:type_name -> pgdock.plugin.v1.BootstrapProvideRequest.EnvEntry
+	10, // 33: pgdock.plugin.v1.BootstrapProvideRequest.server:type_name -> pgdock.plugin.v1.Server
+	46, // 34: pgdock.plugin.v1.BootstrapProvideResponse.env:type_name -> pgdock.plugin.v1.BootstrapProvideResponse.EnvEntry
+	23, // 35: pgdock.plugin.v1.HealthRequest.JobsEntry.value:type_name -> pgdock.plugin.v1.JobResult
+	5,  // 36: pgdock.plugin.v1.Plugin.Describe:input_type -> pgdock.plugin.v1.DescribeRequest
+	7,  // 37: pgdock.plugin.v1.Plugin.Validate:input_type -> pgdock.plugin.v1.ValidateRequest
+	11, // 38: pgdock.plugin.v1.Plugin.Configure:input_type -> pgdock.plugin.v1.ConfigureRequest
+	18, // 39: pgdock.plugin.v1.Plugin.Bootstrap:input_type -> pgdock.plugin.v1.BootstrapRequest
+	20, // 40: pgdock.plugin.v1.Plugin.Started:input_type -> pgdock.plugin.v1.StartedRequest
+	22, // 41: pgdock.plugin.v1.Plugin.Health:input_type -> pgdock.plugin.v1.HealthRequest
+	25, // 42: pgdock.plugin.v1.Plugin.Stopping:input_type -> pgdock.plugin.v1.StoppingRequest
+	27, // 43: pgdock.plugin.v1.Plugin.ModeCommand:input_type -> pgdock.plugin.v1.ModeCommandRequest
+	29, // 44: pgdock.plugin.v1.Plugin.ModeStatus:input_type -> pgdock.plugin.v1.ModeStatusRequest
+	31, // 45: pgdock.plugin.v1.Plugin.RoleChanged:input_type -> pgdock.plugin.v1.RoleChangedRequest
+	33, // 46: pgdock.plugin.v1.Plugin.BootstrapProvide:input_type -> pgdock.plugin.v1.BootstrapProvideRequest
+	6,  // 47: pgdock.plugin.v1.Plugin.Describe:output_type -> pgdock.plugin.v1.DescribeResponse
+	9,  // 48: pgdock.plugin.v1.Plugin.Validate:output_type -> pgdock.plugin.v1.ValidateResponse
+	13, // 49: pgdock.plugin.v1.Plugin.Configure:output_type -> pgdock.plugin.v1.ConfigureResponse
+	19, // 50: pgdock.plugin.v1.Plugin.Bootstrap:output_type -> pgdock.plugin.v1.BootstrapResponse
+	21, // 51: pgdock.plugin.v1.Plugin.Started:output_type -> pgdock.plugin.v1.StartedResponse
+	24, // 52: pgdock.plugin.v1.Plugin.Health:output_type -> pgdock.plugin.v1.HealthResponse
+	26, // 53: pgdock.plugin.v1.Plugin.Stopping:output_type -> pgdock.plugin.v1.StoppingResponse
+	28, // 54: pgdock.plugin.v1.Plugin.ModeCommand:output_type -> pgdock.plugin.v1.ModeCommandResponse
+	30, // 55: pgdock.plugin.v1.Plugin.ModeStatus:output_type -> pgdock.plugin.v1.ModeStatusResponse
+	32, // 56: pgdock.plugin.v1.Plugin.RoleChanged:output_type -> pgdock.plugin.v1.RoleChangedResponse
+	34, // 57: pgdock.plugin.v1.Plugin.BootstrapProvide:output_type -> pgdock.plugin.v1.BootstrapProvideResponse
+	47, // [47:58] is the sub-list for method output_type
+	36, // [36:47] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_pgdock_plugin_v1_plugin_proto_init() }
@@ -1557,13 +2432,14 @@ func file_pgdock_plugin_v1_plugin_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pgdock_plugin_v1_plugin_proto_rawDesc), len(file_pgdock_plugin_v1_plugin_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   31,
+			NumEnums:      1,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_pgdock_plugin_v1_plugin_proto_goTypes,
 		DependencyIndexes: file_pgdock_plugin_v1_plugin_proto_depIdxs,
+		EnumInfos:         file_pgdock_plugin_v1_plugin_proto_enumTypes,
 		MessageInfos:      file_pgdock_plugin_v1_plugin_proto_msgTypes,
 	}.Build()
 	File_pgdock_plugin_v1_plugin_proto = out.File

@@ -19,14 +19,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Plugin_Describe_FullMethodName    = "/pgdock.plugin.v1.Plugin/Describe"
-	Plugin_Validate_FullMethodName    = "/pgdock.plugin.v1.Plugin/Validate"
-	Plugin_Configure_FullMethodName   = "/pgdock.plugin.v1.Plugin/Configure"
-	Plugin_Bootstrap_FullMethodName   = "/pgdock.plugin.v1.Plugin/Bootstrap"
-	Plugin_Started_FullMethodName     = "/pgdock.plugin.v1.Plugin/Started"
-	Plugin_Health_FullMethodName      = "/pgdock.plugin.v1.Plugin/Health"
-	Plugin_Stopping_FullMethodName    = "/pgdock.plugin.v1.Plugin/Stopping"
-	Plugin_ModeCommand_FullMethodName = "/pgdock.plugin.v1.Plugin/ModeCommand"
+	Plugin_Describe_FullMethodName         = "/pgdock.plugin.v1.Plugin/Describe"
+	Plugin_Validate_FullMethodName         = "/pgdock.plugin.v1.Plugin/Validate"
+	Plugin_Configure_FullMethodName        = "/pgdock.plugin.v1.Plugin/Configure"
+	Plugin_Bootstrap_FullMethodName        = "/pgdock.plugin.v1.Plugin/Bootstrap"
+	Plugin_Started_FullMethodName          = "/pgdock.plugin.v1.Plugin/Started"
+	Plugin_Health_FullMethodName           = "/pgdock.plugin.v1.Plugin/Health"
+	Plugin_Stopping_FullMethodName         = "/pgdock.plugin.v1.Plugin/Stopping"
+	Plugin_ModeCommand_FullMethodName      = "/pgdock.plugin.v1.Plugin/ModeCommand"
+	Plugin_ModeStatus_FullMethodName       = "/pgdock.plugin.v1.Plugin/ModeStatus"
+	Plugin_RoleChanged_FullMethodName      = "/pgdock.plugin.v1.Plugin/RoleChanged"
+	Plugin_BootstrapProvide_FullMethodName = "/pgdock.plugin.v1.Plugin/BootstrapProvide"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -68,6 +71,18 @@ type PluginClient interface {
 	// ModeCommand is called only on the plugin that provides a run mode; it
 	// returns the command the host supervises instead of postgres.
 	ModeCommand(ctx context.Context, in *ModeCommandRequest, opts ...grpc.CallOption) (*ModeCommandResponse, error)
+	// ModeStatus is called only on the plugin that provides the enabled run
+	// mode, while its command runs: every 100 ms until the first ready answer,
+	// then every second. It reports readiness, the current postmaster pid and
+	// the node's role.
+	ModeStatus(ctx context.Context, in *ModeStatusRequest, opts ...grpc.CallOption) (*ModeStatusResponse, error)
+	// RoleChanged is sent to every plugin (dependency order) after Started
+	// whenever the node's role changes.
+	RoleChanged(ctx context.Context, in *RoleChangedRequest, opts ...grpc.CallOption) (*RoleChangedResponse, error)
+	// BootstrapProvide is called on a provides_bootstrap plugin whose
+	// Configure said wants_bootstrap, on first boot: it returns the command the
+	// host runs instead of initdb (e.g. a restore).
+	BootstrapProvide(ctx context.Context, in *BootstrapProvideRequest, opts ...grpc.CallOption) (*BootstrapProvideResponse, error)
 }
 
 type pluginClient struct {
@@ -158,6 +173,36 @@ func (c *pluginClient) ModeCommand(ctx context.Context, in *ModeCommandRequest, 
 	return out, nil
 }
 
+func (c *pluginClient) ModeStatus(ctx context.Context, in *ModeStatusRequest, opts ...grpc.CallOption) (*ModeStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModeStatusResponse)
+	err := c.cc.Invoke(ctx, Plugin_ModeStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginClient) RoleChanged(ctx context.Context, in *RoleChangedRequest, opts ...grpc.CallOption) (*RoleChangedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RoleChangedResponse)
+	err := c.cc.Invoke(ctx, Plugin_RoleChanged_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginClient) BootstrapProvide(ctx context.Context, in *BootstrapProvideRequest, opts ...grpc.CallOption) (*BootstrapProvideResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BootstrapProvideResponse)
+	err := c.cc.Invoke(ctx, Plugin_BootstrapProvide_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PluginServer is the server API for Plugin service.
 // All implementations must embed UnimplementedPluginServer
 // for forward compatibility.
@@ -197,6 +242,18 @@ type PluginServer interface {
 	// ModeCommand is called only on the plugin that provides a run mode; it
 	// returns the command the host supervises instead of postgres.
 	ModeCommand(context.Context, *ModeCommandRequest) (*ModeCommandResponse, error)
+	// ModeStatus is called only on the plugin that provides the enabled run
+	// mode, while its command runs: every 100 ms until the first ready answer,
+	// then every second. It reports readiness, the current postmaster pid and
+	// the node's role.
+	ModeStatus(context.Context, *ModeStatusRequest) (*ModeStatusResponse, error)
+	// RoleChanged is sent to every plugin (dependency order) after Started
+	// whenever the node's role changes.
+	RoleChanged(context.Context, *RoleChangedRequest) (*RoleChangedResponse, error)
+	// BootstrapProvide is called on a provides_bootstrap plugin whose
+	// Configure said wants_bootstrap, on first boot: it returns the command the
+	// host runs instead of initdb (e.g. a restore).
+	BootstrapProvide(context.Context, *BootstrapProvideRequest) (*BootstrapProvideResponse, error)
 	mustEmbedUnimplementedPluginServer()
 }
 
@@ -230,6 +287,15 @@ func (UnimplementedPluginServer) Stopping(context.Context, *StoppingRequest) (*S
 }
 func (UnimplementedPluginServer) ModeCommand(context.Context, *ModeCommandRequest) (*ModeCommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ModeCommand not implemented")
+}
+func (UnimplementedPluginServer) ModeStatus(context.Context, *ModeStatusRequest) (*ModeStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ModeStatus not implemented")
+}
+func (UnimplementedPluginServer) RoleChanged(context.Context, *RoleChangedRequest) (*RoleChangedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RoleChanged not implemented")
+}
+func (UnimplementedPluginServer) BootstrapProvide(context.Context, *BootstrapProvideRequest) (*BootstrapProvideResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BootstrapProvide not implemented")
 }
 func (UnimplementedPluginServer) mustEmbedUnimplementedPluginServer() {}
 func (UnimplementedPluginServer) testEmbeddedByValue()                {}
@@ -396,6 +462,60 @@ func _Plugin_ModeCommand_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Plugin_ModeStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ModeStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).ModeStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_ModeStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).ModeStatus(ctx, req.(*ModeStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Plugin_RoleChanged_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RoleChangedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).RoleChanged(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_RoleChanged_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).RoleChanged(ctx, req.(*RoleChangedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Plugin_BootstrapProvide_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BootstrapProvideRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).BootstrapProvide(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_BootstrapProvide_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).BootstrapProvide(ctx, req.(*BootstrapProvideRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Plugin_ServiceDesc is the grpc.ServiceDesc for Plugin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -434,6 +554,18 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ModeCommand",
 			Handler:    _Plugin_ModeCommand_Handler,
+		},
+		{
+			MethodName: "ModeStatus",
+			Handler:    _Plugin_ModeStatus_Handler,
+		},
+		{
+			MethodName: "RoleChanged",
+			Handler:    _Plugin_RoleChanged_Handler,
+		},
+		{
+			MethodName: "BootstrapProvide",
+			Handler:    _Plugin_BootstrapProvide_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
