@@ -27,11 +27,15 @@ project_containers() { # [service]
 }
 
 # Compose v2 (`docker compose`) when present, else docker-compose (1.29 here).
+# PGDOCK_COMPOSE_OVERRIDE: a file of yours merged over the stack (your
+# settings for `make up`; paths in it are relative to the stack's directory).
 compose() {
+  local files=(-f "$PGDOCK_COMPOSE_FILE")
+  [ -z "${PGDOCK_COMPOSE_OVERRIDE:-}" ] || files+=(-f "$PGDOCK_COMPOSE_OVERRIDE")
   if docker compose version >/dev/null 2>&1; then
-    docker compose -p "$PGDOCK_PROJECT" -f "$PGDOCK_COMPOSE_FILE" "$@"
+    docker compose -p "$PGDOCK_PROJECT" "${files[@]}" "$@"
   else
-    docker-compose -p "$PGDOCK_PROJECT" -f "$PGDOCK_COMPOSE_FILE" "$@"
+    docker-compose -p "$PGDOCK_PROJECT" "${files[@]}" "$@"
   fi
 }
 
