@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"sync"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -15,6 +16,12 @@ import (
 type grpcServer struct {
 	pb.UnimplementedPluginServer
 	impl Plugin
+
+	// jobs are the job results the host sent last: the host pushes them
+	// after every job run; a probe that sends none (pgdock-healthcheck
+	// reattaching) gets these.
+	mu   sync.Mutex
+	jobs map[string]*pb.JobResult
 }
 
 func hookError(err error) error {
@@ -71,7 +78,15 @@ func (s *grpcServer) Health(ctx context.Context, req *pb.HealthRequest) (*pb.Hea
 	var h Health
 	var err error
 	if jr, ok := s.impl.(JobHealthReporter); ok {
-		h, err = jr.HealthWithJobs(ctx, HealthRequest{Jobs: jobResultsFromProto(req.GetJobs())})
+		jobs := req.GetJobs()
+		s.mu.Lock()
+		if len(jobs) > 0 {
+			s.jobs = jobs
+		} else {
+			jobs = s.jobs
+		}
+		s.mu.Unlock()
+		h, err = jr.HealthWithJobs(ctx, HealthRequest{Jobs: jobResultsFromProto(jobs)})
 	} else {
 		h, err = s.impl.Health(ctx)
 	}

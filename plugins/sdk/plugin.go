@@ -84,7 +84,9 @@ type BootstrapProvider interface {
 }
 
 // JobHealthReporter is implemented by a plugin that reports its jobs'
-// results in its health; the SDK calls it instead of Health.
+// results in its health; the SDK calls it instead of Health. The host
+// pushes the results after every job run; a probe that carries none
+// (pgdock-healthcheck reattaching) gets the last results the host sent.
 type JobHealthReporter interface {
 	HealthWithJobs(ctx context.Context, req HealthRequest) (Health, error)
 }

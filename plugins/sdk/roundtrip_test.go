@@ -135,6 +135,10 @@ func roundTrip(t *testing.T, c *sdk.Client) {
 			assert.Equal(t, "full|3|exit status 3|false|1700000000|1700000090", h.Details["job.full"])
 			assert.Equal(t, "running|0||true|1700000000|0", h.Details["job.running"])
 			assert.Equal(t, "never|0||false|0|0", h.Details["job.never"])
+			// A probe without results (pgdock-healthcheck) sees the last ones the host sent.
+			h, err = c.Health(ctx(t))
+			require.NoError(t, err)
+			assert.Equal(t, "full|3|exit status 3|false|1700000000|1700000090", h.Details["job.full"])
 		}},
 		{"bootstrap provide", func(t *testing.T) {
 			cmd, err := c.BootstrapProvide(ctx(t), sdk.BootstrapProvideRequest{Env: env, Server: server})

@@ -47,17 +47,22 @@ type Plugin struct {
 
 // State is the content of the state file.
 type State struct {
-	SchemaVersion int       `json:"schema_version"`
-	Phase         Phase     `json:"phase"`
-	Mode          string    `json:"mode"` // direct, patroni or sleep
-	PID           int       `json:"pid"`  // the entrypoint's own pid
-	PostmasterPID int       `json:"postmaster_pid,omitempty"`
-	PGData        string    `json:"pgdata"`
-	Port          int       `json:"port"`
-	SocketDir     string    `json:"socket_dir"`
-	User          string    `json:"user"` // superuser role name; probes use it in the startup packet only
-	UpdatedAt     time.Time `json:"updated_at"`
-	Plugins       []Plugin  `json:"plugins,omitempty"`
+	SchemaVersion int    `json:"schema_version"`
+	Phase         Phase  `json:"phase"`
+	Mode          string `json:"mode"`                     // direct, patroni or sleep
+	PID           int    `json:"pid"`                      // the entrypoint's own pid
+	PostmasterPID int    `json:"postmaster_pid,omitempty"` // the current postmaster (may change under a mode provider)
+	// ModeChildPID is the supervised mode child (e.g. Patroni) when a
+	// plugin provides the run mode; 0 in direct mode.
+	ModeChildPID int `json:"mode_child_pid,omitempty"`
+	// Role is the node's role: primary, replica or none; empty when unknown.
+	Role      string    `json:"role,omitempty"`
+	PGData    string    `json:"pgdata"`
+	Port      int       `json:"port"`
+	SocketDir string    `json:"socket_dir"`
+	User      string    `json:"user"` // superuser role name; probes use it in the startup packet only
+	UpdatedAt time.Time `json:"updated_at"`
+	Plugins   []Plugin  `json:"plugins,omitempty"`
 }
 
 // Path returns the state file path inside dir.
