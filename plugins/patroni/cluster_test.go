@@ -302,7 +302,7 @@ func (c *cluster) roles() map[string]string {
 		if n.patroni == nil || n.patroni.exited() {
 			continue
 		}
-		out[n.name] = StatusOf(context.Background(), n.rest, n.server.PGData).Role
+		out[n.name] = StatusOf(context.Background(), n.rest, n.server.PGData).Role.String()
 	}
 	return out
 }
@@ -314,7 +314,7 @@ func (c *cluster) leader() (*node, error) {
 			continue
 		}
 		st := StatusOf(context.Background(), n.rest, n.server.PGData)
-		if st.Role == RolePrimary && st.Ready {
+		if st.Role == sdk.RolePrimary && st.Ready {
 			if found != nil {
 				return nil, fmt.Errorf("two primaries: %s and %s", found.name, n.name)
 			}
@@ -349,7 +349,7 @@ func TestClusterForms_FailsOver(t *testing.T) {
 			if n == l {
 				continue
 			}
-			if st := StatusOf(context.Background(), n.rest, n.server.PGData); st.Role != RoleReplica || !st.Ready {
+			if st := StatusOf(context.Background(), n.rest, n.server.PGData); st.Role != sdk.RoleReplica || !st.Ready {
 				return fmt.Errorf("%s: %s ready=%t (%s)", n.name, st.Role, st.Ready, st.Message)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,7 +41,10 @@ type Plugin struct {
 	server sdk.Server // latest server description
 }
 
-var _ sdk.Plugin = (*Plugin)(nil)
+var (
+	_ sdk.Plugin             = (*Plugin)(nil)
+	_ sdk.ModeStatusReporter = (*Plugin)(nil)
+)
 
 // New returns the plugin; getenv reads the plugin process's own environment
 // (PATH and the locale, passed on to Patroni).
@@ -118,19 +122,91 @@ func (p *Plugin) render(env map[string]string, server sdk.Server) (sdk.File, err
 	return f, nil
 }
 
-// ModeCommand returns patroni with the rendered file and a deliberately
-// built environment.
+// ModeCommand renders patroni.yml again, now with the merged
+// configuration (settings, preload libraries and hba rules of env and every
+// plugin, sections contributed for patroni), replaces the file Configure
+// wrote (same directory, 0600, atomically; the plugin runs as the server
+// user) and returns patroni with a deliberately built environment. Patroni
+// owns bootstrap: it runs initdb or pg_basebackup itself and calls
+// `pgdock-entrypoint hook post-bootstrap` on the node that bootstraps.
 func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sdk.Command, error) {
 	c, problems := Load(req.Env, p.sys)
 	if len(problems) > 0 {
 		return nil, problemsError(problems)
 	}
+	if req.Server.FilesDir == "" {
+		return nil, errors.New("the host gave no files directory for patroni.yml")
+	}
+	bin, err := FindBinDir(nil, "")
+	if err != nil {
+		return nil, err
+	}
+	f, err := Render(c, InputFrom(req.Server, bin, req.Env[EnvLogLevel], req.Merged))
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(filepath.Join(req.Server.FilesDir, f.Path), f.Content, f.Mode); err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
 	p.cfg, p.server = &c, req.Server
 	p.mu.Unlock()
 	p.log.Info("patroni mode", "scope", c.Scope, "name", c.Name, "etcd", strings.Join(c.ETCDHosts, ","),
-		"rest", c.RESTConnectHost+":"+strconv.Itoa(c.RESTPort))
-	return Command(req.Server.FilesDir, ChildEnv(p.getenv, req.Env)), nil
+		"rest", c.RESTConnectHost+":"+strconv.Itoa(c.RESTPort), "postgresql", c.PGConnectHost+":"+strconv.Itoa(req.Server.Port))
+	cmd := Command(req.Server.FilesDir, ChildEnv(p.getenv, req.Env))
+	cmd.OwnsBootstrap = true
+	return cmd, nil
+}
+
+// InputFrom builds Render's input from the host's merged configuration;
+// only sections targeting this plugin are taken.
+func InputFrom(server sdk.Server, binDir, logLevel string, m sdk.MergedConfig) Input {
+	in := Input{Server: server, BinDir: binDir, LogLevel: logLevel, Settings: m.Settings,
+		PreloadLibraries: m.PreloadLibraries, HBARules: m.HBARules}
+	for _, s := range m.Sections {
+		if s.Target == "" || s.Target == Name {
+			in.Sections = append(in.Sections, Section{Name: s.Name, Content: s.Content})
+		}
+	}
+	return in
+}
+
+// writeFileAtomic writes path through a temporary file in its directory.
+func writeFileAtomic(path string, content []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(content); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// ModeStatus answers the host's poll: role, readiness and the current
+// postmaster pid, from Patroni's REST API.
+func (p *Plugin) ModeStatus(ctx context.Context) (sdk.ModeStatus, error) {
+	st, err := p.Status(ctx)
+	if err != nil {
+		return sdk.ModeStatus{Role: sdk.RoleNone, Message: err.Error()}, nil
+	}
+	return sdk.ModeStatus{Role: st.Role, PostmasterPID: st.PostmasterPID, Ready: st.Ready, Message: st.Message}, nil
 }
 
 // Status asks the local Patroni for role, readiness and the postmaster pid
@@ -138,7 +214,7 @@ func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sd
 func (p *Plugin) Status(ctx context.Context) (Status, error) {
 	c, server := p.current()
 	if c == nil {
-		return Status{Role: RoleNone}, errors.New("not configured yet")
+		return Status{Role: sdk.RoleNone}, errors.New("not configured yet")
 	}
 	return StatusOf(ctx, NewREST(c.RESTPort), server.PGData), nil
 }
@@ -164,7 +240,7 @@ func HealthOf(ctx context.Context, r *REST, name string) sdk.Health {
 	n, err := r.Node(ctx)
 	if err == nil {
 		d["role"], d["state"], d["timeline"] = n.Role, n.State, strconv.Itoa(n.Timeline)
-		d["pgdock_role"] = RoleOf(n)
+		d["pgdock_role"] = RoleOf(n).String()
 		if n.Role != "master" && n.Role != "primary" {
 			if lag, err := r.Lag(ctx, name); err == nil && lag >= 0 {
 				d["lag_bytes"] = strconv.FormatInt(lag, 10)

@@ -2,6 +2,8 @@ package patroni
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -50,14 +52,41 @@ func TestPluginHooks(t *testing.T) {
 	assert.Equal(t, ConfigFile, conf.Files[0].Path)
 	assert.Contains(t, string(conf.Files[0].Content), "data_dir: /data")
 
-	cmd, err := p.ModeCommand(ctx, sdk.ModeCommandRequest{Env: env, Server: server})
-	require.NoError(t, err)
-	assert.Equal(t, []string{"patroni", "/run/pgdock/files/patroni/patroni.yml"}, cmd.Argv)
-	assert.Equal(t, map[string]string{"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1", EnvStateDir: "/run/pgdock"}, cmd.Env)
+	_, err = p.ModeCommand(ctx, sdk.ModeCommandRequest{Env: env, Server: server})
+	assert.ErrorContains(t, err, "patroni.yml", "the files directory does not exist")
 
-	st, err := p.Status(ctx)
+	server.FilesDir = t.TempDir()
+	merged := sdk.MergedConfig{
+		Settings:         []sdk.Setting{{Name: "work_mem", Value: "8MB"}},
+		PreloadLibraries: []string{"citus"},
+		HBARules:         []string{"host all all 198.51.100.0/24 reject"},
+		Sections: []sdk.Section{
+			{Target: "patroni", Name: "citus", Content: []byte(`{"group":1}`)},
+			{Target: "other", Name: "ignored", Content: []byte(`{}`)},
+		},
+	}
+	cmd, err := p.ModeCommand(ctx, sdk.ModeCommandRequest{Env: env, Server: server, Merged: merged})
 	require.NoError(t, err)
-	assert.Equal(t, RoleNone, st.Role, "nothing listens on REST port 1")
+	assert.True(t, cmd.OwnsBootstrap)
+	assert.Equal(t, []string{"patroni", filepath.Join(server.FilesDir, "patroni.yml")}, cmd.Argv)
+	assert.Equal(t, map[string]string{"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1", EnvStateDir: "/run/pgdock"}, cmd.Env)
+	fi, err := os.Stat(filepath.Join(server.FilesDir, "patroni.yml"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	b, err := os.ReadFile(filepath.Join(server.FilesDir, "patroni.yml"))
+	require.NoError(t, err)
+	for _, want := range []string{"work_mem: 8MB", "shared_preload_libraries: citus", "- host all all 198.51.100.0/24 reject", "citus:\n  group: 1"} {
+		assert.Contains(t, string(b), want)
+	}
+	assert.NotContains(t, string(b), "ignored")
+	entries, err := os.ReadDir(server.FilesDir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no temporary file left")
+
+	st, err := p.ModeStatus(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, sdk.RoleNone, st.Role, "nothing listens on REST port 1")
+	assert.False(t, st.Ready)
 	h, err = p.Health(ctx)
 	require.NoError(t, err)
 	assert.False(t, h.Healthy)

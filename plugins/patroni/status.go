@@ -13,13 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// Roles as pgdock reports them.
-const (
-	RolePrimary = "primary"
-	RoleReplica = "replica"
-	RoleNone    = "none"
+	"github.com/pgdock/pgdock/plugins/sdk"
 )
 
 // RESTTimeout bounds every REST call; the API answers locally in
@@ -60,7 +55,7 @@ type NodeStatus struct {
 // Status is what the host needs: the role, whether the node serves, and the
 // current postmaster's pid (Patroni restarts PostgreSQL on its own).
 type Status struct {
-	Role          string
+	Role          sdk.Role
 	Ready         bool
 	PostmasterPID int
 	Message       string
@@ -141,17 +136,17 @@ func (r *REST) get(ctx context.Context, path string) (int, []byte, error) {
 // RoleOf maps Patroni's role and state to pgdock's role: a running master
 // (or primary) is the primary, a running replica or standby leader a replica,
 // anything else none.
-func RoleOf(n NodeStatus) string {
+func RoleOf(n NodeStatus) sdk.Role {
 	if n.State != "running" {
-		return RoleNone
+		return sdk.RoleNone
 	}
 	switch n.Role {
 	case "master", "primary":
-		return RolePrimary
+		return sdk.RolePrimary
 	case "replica", "standby_leader", "sync_standby":
-		return RoleReplica
+		return sdk.RoleReplica
 	}
-	return RoleNone
+	return sdk.RoleNone
 }
 
 // StatusOf asks the REST API for the node's status and reads the
@@ -160,7 +155,7 @@ func RoleOf(n NodeStatus) string {
 func StatusOf(ctx context.Context, r *REST, pgdata string) Status {
 	n, err := r.Node(ctx)
 	if err != nil {
-		return Status{Role: RoleNone, Message: err.Error()}
+		return Status{Role: sdk.RoleNone, Message: err.Error()}
 	}
 	s := Status{Role: RoleOf(n), Node: n, Message: fmt.Sprintf("patroni %s: %s, %s", n.Patroni.Version, n.Role, n.State)}
 	if n.State == "running" {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/plugins/sdk"
 )
 
 // fakePatroni serves the GET endpoints pgdock uses.
@@ -32,10 +34,13 @@ func pgdataWithPID(t *testing.T, content string) string {
 }
 
 func TestRoleOf(t *testing.T) {
-	tests := []struct{ role, state, want string }{
-		{"master", "running", RolePrimary}, {"primary", "running", RolePrimary}, {"replica", "running", RoleReplica},
-		{"standby_leader", "running", RoleReplica}, {"master", "starting", RoleNone}, {"uninitialized", "stopped", RoleNone},
-		{"replica", "crashed", RoleNone},
+	tests := []struct {
+		role, state string
+		want        sdk.Role
+	}{
+		{"master", "running", sdk.RolePrimary}, {"primary", "running", sdk.RolePrimary}, {"replica", "running", sdk.RoleReplica},
+		{"standby_leader", "running", sdk.RoleReplica}, {"master", "starting", sdk.RoleNone}, {"uninitialized", "stopped", sdk.RoleNone},
+		{"replica", "crashed", sdk.RoleNone},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, RoleOf(NodeStatus{Role: tt.role, State: tt.state}), "%s/%s", tt.role, tt.state)
@@ -51,10 +56,10 @@ func TestStatusOf(t *testing.T) {
 		pidfile   string
 		want      Status
 	}{
-		{"ready primary", primary, 200, "4242\n/data\n", Status{Role: RolePrimary, Ready: true, PostmasterPID: 4242}},
-		{"not ready", primary, 503, "4242\n", Status{Role: RolePrimary, PostmasterPID: 4242}},
-		{"no pid file yet", primary, 200, "", Status{Role: RolePrimary}},
-		{"starting replica", `{"state":"starting","role":"replica"}`, 503, "7\n", Status{Role: RoleNone}},
+		{"ready primary", primary, 200, "4242\n/data\n", Status{Role: sdk.RolePrimary, Ready: true, PostmasterPID: 4242}},
+		{"not ready", primary, 503, "4242\n", Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
+		{"no pid file yet", primary, 200, "", Status{Role: sdk.RolePrimary}},
+		{"starting replica", `{"state":"starting","role":"replica"}`, 503, "7\n", Status{Role: sdk.RoleNone}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,7 +79,7 @@ func TestStatusOf(t *testing.T) {
 func TestStatusOfUnreachable(t *testing.T) {
 	r := NewREST(1) // nothing listens on port 1
 	got := StatusOf(context.Background(), r, t.TempDir())
-	assert.Equal(t, RoleNone, got.Role)
+	assert.Equal(t, sdk.RoleNone, got.Role)
 	assert.False(t, got.Ready)
 	assert.Contains(t, got.Message, "REST API")
 }
@@ -84,7 +89,7 @@ func TestHealthOf(t *testing.T) {
 		`{"members":[{"name":"n1","role":"leader","lag":""},{"name":"n2","role":"replica","lag":1234}]}`)
 	h := HealthOf(context.Background(), r, "n2")
 	assert.True(t, h.Healthy)
-	assert.Equal(t, map[string]string{"liveness": "200", "readiness": "200", "role": "replica", "state": "running", "timeline": "3", "pgdock_role": RoleReplica, "lag_bytes": "1234"}, h.Details)
+	assert.Equal(t, map[string]string{"liveness": "200", "readiness": "200", "role": "replica", "state": "running", "timeline": "3", "pgdock_role": "replica", "lag_bytes": "1234"}, h.Details)
 
 	r = fakePatroni(t, `{"state":"stopped","role":"master"}`, 503, 503, `{}`)
 	h = HealthOf(context.Background(), r, "n1")
