@@ -15,6 +15,7 @@ import (
 	"github.com/pgdock/pgdock/entrypoint/internal/pluginhost"
 	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
 	"github.com/pgdock/pgdock/entrypoint/internal/render"
+	"github.com/pgdock/pgdock/plugins/sdk"
 	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
@@ -201,11 +202,11 @@ func (p *plugins) bootstrap(ctx context.Context, c pluginhost.Conn) error {
 	return p.m.Bootstrap(ctx, c)
 }
 
-func (p *plugins) started(ctx context.Context, c pluginhost.Conn) {
+func (p *plugins) started(ctx context.Context, c pluginhost.Conn, role sdk.Role) {
 	if p == nil {
 		return
 	}
-	if err := p.m.Started(ctx, c); err != nil {
+	if err := p.m.Started(ctx, c, role); err != nil {
 		p.log.Error("plugin started hook failed", zap.Error(err))
 	}
 }

@@ -192,7 +192,7 @@ func (s *server) run(ctx context.Context) int {
 			if err == nil {
 				s.writeState(phaseRunning, srv.PID())
 				s.log().Info("PostgreSQL is ready", since(start))
-				s.plugins.started(ctx, s.conn())
+				s.plugins.started(ctx, s.conn(), directRole(c.PGData))
 			}
 		case <-srv.Done():
 			code := srv.ExitCode()

@@ -65,10 +65,31 @@ type File struct {
 
 // Contribution is everything the enabled plugins add to the configuration.
 type Contribution struct {
-	Settings         []Setting // Describe's static settings, then Configure's, by plugin name; no duplicates
+	Settings         []Setting // Describe's static settings, then Configure's, in hook order; no duplicates
 	PreloadLibraries []string  // shared_preload_libraries in load order
-	HBARules         []string  // complete pg_hba lines, by plugin name then declared order
+	HBARules         []string  // canonical pg_hba lines (validated like PG_HBA_ADD_n), in hook order then declared order
 	Files            []File
+	// Sections are the configuration sections plugins contributed to an
+	// enabled plugin (their target); sections for a plugin that is not
+	// enabled are dropped.
+	Sections []Section
+	// Jobs are the plugins' scheduled jobs, in hook order.
+	Jobs []Job
+	// BootstrapProvider is the plugin that asked to provide this first boot
+	// (ProvidesBootstrap + WantsBootstrap); empty when none did.
+	BootstrapProvider string
+}
+
+// Section is a configuration section one plugin contributed to another.
+type Section struct {
+	From string // the contributing plugin
+	sdk.Section
+}
+
+// Job is a plugin's scheduled job.
+type Job struct {
+	Plugin string
+	sdk.Job
 }
 
 // Command is the process a mode provider asks the host to supervise.
@@ -79,6 +100,9 @@ type Command struct {
 	Env        []string // the child's complete environment, "K=V", sorted
 	Dir        string
 	StopSignal syscall.Signal
+	// OwnsBootstrap: the command creates the cluster itself (see
+	// sdk.Command.OwnsBootstrap).
+	OwnsBootstrap bool
 }
 
 func (m *Manager) hookCtx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -119,7 +143,7 @@ func (m *Manager) Validate(ctx context.Context) []Problem {
 		})
 	}
 	wg.Wait()
-	var problems []Problem
+	problems := append([]Problem(nil), m.orderProblems...)
 	for _, r := range results {
 		problems = append(problems, r...)
 	}
@@ -172,11 +196,44 @@ func (m *Manager) Configure(ctx context.Context, in ConfigureInput) (Contributio
 			settings = append(settings, Setting{Name: s.Name, Value: s.Value, Plugin: inst.name})
 		}
 		for _, rule := range r.conf.HBARules {
-			if err := checkHBARule(rule); err != nil {
+			line, err := checkHBARule(rule)
+			if err != nil {
 				errs = append(errs, fmt.Errorf("plugin %s: %w", inst.name, err))
 				continue
 			}
-			c.HBARules = append(c.HBARules, rule)
+			c.HBARules = append(c.HBARules, line)
+		}
+		for _, sec := range r.conf.Sections {
+			if err := checkSection(sec); err != nil {
+				errs = append(errs, fmt.Errorf("plugin %s: %w", inst.name, err))
+				continue
+			}
+			if m.instance(sec.Target) == nil {
+				inst.log.Debug("configuration section for a plugin that is not enabled dropped", zap.String("target", sec.Target), zap.String("section", sec.Name))
+				continue
+			}
+			if prev := findSection(c.Sections, sec.Target, sec.Name); prev != nil {
+				errs = append(errs, fmt.Errorf("plugins %s and %s both contribute section %q to %s", prev.From, inst.name, sec.Name, sec.Target))
+				continue
+			}
+			c.Sections = append(c.Sections, Section{From: inst.name, Section: sec})
+		}
+		for _, j := range r.conf.Jobs {
+			if err := checkJob(j, c.Jobs, inst.name); err != nil {
+				errs = append(errs, fmt.Errorf("plugin %s: %w", inst.name, err))
+				continue
+			}
+			c.Jobs = append(c.Jobs, Job{Plugin: inst.name, Job: j})
+		}
+		if r.conf.WantsBootstrap && in.FirstBoot {
+			switch {
+			case !inst.desc.ProvidesBootstrap:
+				errs = append(errs, fmt.Errorf("plugin %s: wants to provide the first boot but does not declare provides_bootstrap", inst.name))
+			case c.BootstrapProvider != "":
+				errs = append(errs, fmt.Errorf("plugins %s and %s both want to provide the first boot; enable only one of them for it", c.BootstrapProvider, inst.name))
+			default:
+				c.BootstrapProvider = inst.name
+			}
 		}
 		for _, f := range r.conf.Files {
 			rel, err := checkFile(f)
@@ -223,7 +280,7 @@ func (inst *instance) server(in ConfigureInput) sdk.Server {
 }
 
 // Bootstrap runs every plugin's first-boot hook, one after the other in
-// name order, and stops at the first failure. Only ctx bounds it (a restore
+// hook order, and stops at the first failure. Only ctx bounds it (a restore
 // from backup may take long).
 func (m *Manager) Bootstrap(ctx context.Context, conn Conn) error {
 	for _, inst := range m.instances {
@@ -235,13 +292,13 @@ func (m *Manager) Bootstrap(ctx context.Context, conn Conn) error {
 	return nil
 }
 
-// Started tells every plugin the server is ready, in name order, and
-// returns every failure.
-func (m *Manager) Started(ctx context.Context, conn Conn) error {
+// Started tells every plugin the server is ready, in hook order, with the
+// node's role, and returns every failure.
+func (m *Manager) Started(ctx context.Context, conn Conn, role sdk.Role) error {
 	var errs []error
 	for _, inst := range m.instances {
 		hctx, cancel := m.hookCtx(ctx)
-		err := inst.rpc.Started(hctx, sdk.HookRequest{Env: inst.env, Conn: conn})
+		err := inst.rpc.Started(hctx, sdk.HookRequest{Env: inst.env, Conn: conn, Role: role})
 		cancel()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("plugin %s: %w", inst.name, err))
@@ -250,23 +307,115 @@ func (m *Manager) Started(ctx context.Context, conn Conn) error {
 	return errors.Join(errs...)
 }
 
-// Stopping calls every running plugin's stopping hook, concurrently, and
-// logs failures. Call it when shutdown begins, before PostgreSQL stops.
+// Stopping calls every running plugin's stopping hook, in reverse hook
+// order (a plugin stops before those it runs after), and logs failures.
+// Call it when shutdown begins, before PostgreSQL stops; ctx bounds it all.
 func (m *Manager) Stopping(ctx context.Context) {
-	var wg sync.WaitGroup
+	for i := len(m.instances) - 1; i >= 0; i-- {
+		inst := m.instances[i]
+		if inst.exited.Load() {
+			continue
+		}
+		hctx, cancel := m.hookCtx(ctx)
+		if err := inst.rpc.Stopping(hctx); err != nil {
+			inst.log.Warn("plugin stopping hook failed", zap.Error(err))
+		}
+		cancel()
+	}
+}
+
+// RoleChanged tells every running plugin, in hook order, that the node's
+// role changed, and returns every failure.
+func (m *Manager) RoleChanged(ctx context.Context, conn Conn, role, previous sdk.Role) error {
+	var errs []error
 	for _, inst := range m.instances {
 		if inst.exited.Load() {
 			continue
 		}
-		wg.Go(func() {
-			hctx, cancel := m.hookCtx(ctx)
-			defer cancel()
-			if err := inst.rpc.Stopping(hctx); err != nil {
-				inst.log.Warn("plugin stopping hook failed", zap.Error(err))
-			}
-		})
+		hctx, cancel := m.hookCtx(ctx)
+		err := inst.rpc.RoleChanged(hctx, sdk.RoleChange{Role: role, Previous: previous, Env: inst.env, Conn: conn})
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("plugin %s: %w", inst.name, err))
+		}
 	}
-	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// ModeStatus asks the mode provider for its status.
+func (m *Manager) ModeStatus(ctx context.Context) (sdk.ModeStatus, error) {
+	p := m.modeProvider()
+	if p == nil {
+		return sdk.ModeStatus{}, errors.New("no plugin provides a run mode")
+	}
+	hctx, cancel := m.hookCtx(ctx)
+	defer cancel()
+	st, err := p.rpc.ModeStatus(hctx)
+	if err != nil {
+		return st, fmt.Errorf("plugin %s: %w", p.name, err)
+	}
+	return st, nil
+}
+
+// BootstrapProvide asks plugin name (Contribution.BootstrapProvider) for
+// the command that replaces initdb. It uses the input of the last Configure
+// call.
+func (m *Manager) BootstrapProvide(ctx context.Context, name string) (*sdk.BootstrapCommand, error) {
+	inst := m.instance(name)
+	if inst == nil {
+		return nil, fmt.Errorf("plugin %s is not running", name)
+	}
+	m.mu.Lock()
+	in := m.lastInput
+	m.mu.Unlock()
+	if in == nil {
+		return nil, fmt.Errorf("plugin %s: bootstrap provide requested before Configure", name)
+	}
+	hctx, cancel := m.hookCtx(ctx)
+	defer cancel()
+	c, err := inst.rpc.BootstrapProvide(hctx, sdk.BootstrapProvideRequest{Env: inst.env, Server: inst.server(*in)})
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", name, err)
+	}
+	if c == nil || len(c.Argv) == 0 || c.Argv[0] == "" {
+		return nil, fmt.Errorf("plugin %s wanted to provide the first boot but returned no command", name)
+	}
+	return c, nil
+}
+
+// PushJobResults sends plugin name the last results of its jobs (through
+// its Health hook, which keeps them for later probes).
+func (m *Manager) PushJobResults(ctx context.Context, name string, jobs map[string]sdk.JobResult) error {
+	inst := m.instance(name)
+	if inst == nil || inst.exited.Load() {
+		return nil
+	}
+	hctx, cancel := m.hookCtx(ctx)
+	defer cancel()
+	if _, err := inst.rpc.HealthWithJobs(hctx, sdk.HealthRequest{Jobs: jobs}); err != nil {
+		return fmt.Errorf("plugin %s: %w", name, err)
+	}
+	return nil
+}
+
+// instance returns the running plugin called name, or nil.
+func (m *Manager) instance(name string) *instance {
+	for _, inst := range m.instances {
+		if inst.name == name {
+			return inst
+		}
+	}
+	return nil
+}
+
+// modeProvider returns the plugin that provides a run mode, or nil.
+func (m *Manager) modeProvider() *instance {
+	for _, inst := range m.instances {
+		if inst.desc.ProvidesMode != "" {
+			return inst
+		}
+	}
+	return nil
 }
 
 // Health asks every plugin for its health, concurrently. A plugin that
@@ -295,8 +444,11 @@ func (m *Manager) Health(ctx context.Context) []sdk.HealthResult {
 }
 
 // ModeCommand returns the command of the plugin that provides a run mode,
-// or nil when none does. It uses the input of the last Configure call.
-func (m *Manager) ModeCommand(ctx context.Context) (*Command, error) {
+// or nil when none does. It uses the input of the last Configure call;
+// merged is the configuration the host would render in direct mode, to
+// which ModeCommand adds the sections other plugins contributed to the
+// provider (sections: Contribution.Sections of that Configure call).
+func (m *Manager) ModeCommand(ctx context.Context, merged sdk.MergedConfig, sections []Section) (*Command, error) {
 	var provider *instance
 	for _, inst := range m.instances {
 		if inst.desc.ProvidesMode == "" {
@@ -318,7 +470,13 @@ func (m *Manager) ModeCommand(ctx context.Context) (*Command, error) {
 	}
 	hctx, cancel := m.hookCtx(ctx)
 	defer cancel()
-	c, err := provider.rpc.ModeCommand(hctx, sdk.ModeCommandRequest{Env: provider.env, Server: provider.server(*in)})
+	merged.Sections = nil
+	for _, s := range sections {
+		if s.Target == provider.name {
+			merged.Sections = append(merged.Sections, s.Section)
+		}
+	}
+	c, err := provider.rpc.ModeCommand(hctx, sdk.ModeCommandRequest{Env: provider.env, Server: provider.server(*in), Merged: merged})
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", provider.name, err)
 	}
@@ -335,6 +493,8 @@ func (m *Manager) ModeCommand(ctx context.Context) (*Command, error) {
 		Argv:       c.Argv,
 		Dir:        c.Dir,
 		StopSignal: sig,
+
+		OwnsBootstrap: c.OwnsBootstrap,
 	}
 	for _, k := range sortedKeys(c.Env) {
 		cmd.Env = append(cmd.Env, k+"="+c.Env[k])

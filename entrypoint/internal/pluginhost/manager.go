@@ -51,9 +51,11 @@ type CrashEvent struct {
 // on a nil *Manager.
 type Manager struct {
 	opts      Options
-	instances []*instance // sorted by name
-	crashed   chan CrashEvent
-	stopOnce  sync.Once
+	instances []*instance // in hook order (dependencyOrder: by "after", then name)
+	// orderProblems: a cycle in the plugins' "after" declarations.
+	orderProblems []Problem
+	crashed       chan CrashEvent
+	stopOnce      sync.Once
 
 	mu        sync.Mutex
 	lastInput *ConfigureInput // set by Configure, used by ModeCommand
@@ -154,6 +156,12 @@ func Start(ctx context.Context, opts Options) (*Manager, error) {
 		m.Stop()
 		return nil, err
 	}
+	order, problems := dependencyOrder(m.described())
+	ordered := make([]*instance, len(order))
+	for i, j := range order {
+		ordered[i] = m.instances[j]
+	}
+	m.instances, m.orderProblems = ordered, problems
 	return m, nil
 }
 
@@ -393,7 +401,7 @@ func (m *Manager) exited(inst *instance) func(*process) {
 // channel is never closed.
 func (m *Manager) Crashed() <-chan CrashEvent { return m.crashed }
 
-// Descriptions returns the started plugins, sorted by name.
+// Descriptions returns the started plugins, in hook order.
 func (m *Manager) Descriptions() []Description {
 	var out []Description
 	for _, inst := range m.instances {

@@ -318,7 +318,7 @@ func TestStopKillsAHungPlugin(t *testing.T) {
 func TestPluginLogsReachZapAtTheirLevel(t *testing.T) {
 	f := newFixture(t, nil)
 	m := f.start(t)
-	require.NoError(t, m.Started(testCtx(t), Conn{Port: 5999}))
+	require.NoError(t, m.Started(testCtx(t), Conn{Port: 5999}, sdk.RolePrimary))
 	m.Stopping(testCtx(t))
 	require.Eventually(t, func() bool {
 		return f.logs.FilterMessage("postgres is ready").Len() == 1 && f.logs.FilterMessage("stopping").Len() == 1
@@ -359,17 +359,17 @@ func TestBootstrapErrorNamesThePlugin(t *testing.T) {
 func TestModeCommand(t *testing.T) {
 	t.Run("no provider", func(t *testing.T) {
 		m := newFixture(t, nil).start(t)
-		cmd, err := m.ModeCommand(testCtx(t))
+		cmd, err := m.ModeCommand(testCtx(t), sdk.MergedConfig{}, nil)
 		require.NoError(t, err)
 		assert.Nil(t, cmd)
 	})
 	t.Run("provider", func(t *testing.T) {
 		m := newFaultyFixture(t, map[string]string{"FAULTY_MODE": "demo"}).start(t)
-		_, err := m.ModeCommand(testCtx(t))
+		_, err := m.ModeCommand(testCtx(t), sdk.MergedConfig{}, nil)
 		require.ErrorContains(t, err, "before Configure")
 		_, err = m.Configure(testCtx(t), ConfigureInput{PGData: "/data", FilesDir: t.TempDir()})
 		require.NoError(t, err)
-		cmd, err := m.ModeCommand(testCtx(t))
+		cmd, err := m.ModeCommand(testCtx(t), sdk.MergedConfig{}, nil)
 		require.NoError(t, err)
 		assert.Equal(t, &Command{
 			Plugin:     "faulty",
@@ -398,8 +398,8 @@ func TestNothingEnabled(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Contribution{}, c)
 	require.NoError(t, m.Bootstrap(testCtx(t), Conn{}))
-	require.NoError(t, m.Started(testCtx(t), Conn{}))
-	cmd, err := m.ModeCommand(testCtx(t))
+	require.NoError(t, m.Started(testCtx(t), Conn{}, sdk.RolePrimary))
+	cmd, err := m.ModeCommand(testCtx(t), sdk.MergedConfig{}, nil)
 	require.NoError(t, err)
 	assert.Nil(t, cmd)
 	assert.Empty(t, m.Health(testCtx(t)))

@@ -1,12 +1,14 @@
 package pluginhost
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/pgdock/pgdock/entrypoint/internal/pgconf"
 	"github.com/pgdock/pgdock/plugins/sdk"
 )
 
@@ -185,11 +187,61 @@ func checkFile(f sdk.File) (string, error) {
 	return clean, nil
 }
 
-// checkHBARule rejects empty and multi-line rules; the full syntax is the
-// host's pg_hba writer's business.
-func checkHBARule(rule string) error {
-	if strings.TrimSpace(rule) == "" || strings.ContainsAny(rule, "\n\r\x00") {
-		return fmt.Errorf("pg_hba rule %q is empty or spans several lines", rule)
+// checkHBARule validates a plugin's pg_hba rule with the validator of
+// PG_HBA_ADD_<n> and returns its canonical line. The rule itself is not
+// repeated in the error (options may hold secrets).
+func checkHBARule(rule string) (string, error) {
+	r, err := pgconf.ParseHBARule(rule)
+	if err != nil {
+		return "", fmt.Errorf("invalid pg_hba rule: %w", err)
+	}
+	return r.String(), nil
+}
+
+// sectionName is a section or job name: a short identifier.
+var sectionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+
+// checkSection validates a contributed section: a target and a name, and
+// content that is one JSON object.
+func checkSection(s sdk.Section) error {
+	if s.Target == "" || !sectionName.MatchString(s.Name) {
+		return fmt.Errorf("configuration section %q for %q: a target plugin and a name of letters, digits, '_', '.', '-' are required", s.Name, s.Target)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(s.Content, &obj); err != nil || obj == nil {
+		return fmt.Errorf("configuration section %q for %s: content must be a JSON object", s.Name, s.Target)
+	}
+	return nil
+}
+
+func findSection(in []Section, target, name string) *Section {
+	for i := range in {
+		if in[i].Target == target && in[i].Name == name {
+			return &in[i]
+		}
+	}
+	return nil
+}
+
+// checkJob validates a job's name, command and timeout (the schedule is
+// parsed by the jobs package, which reports it naming plugin and job).
+func checkJob(j sdk.Job, earlier []Job, plugin string) error {
+	if !sectionName.MatchString(j.Name) {
+		return fmt.Errorf("job %q: the name must be letters, digits, '_', '.', '-' (at most 63)", j.Name)
+	}
+	if len(j.Argv) == 0 || j.Argv[0] == "" {
+		return fmt.Errorf("job %s: no command", j.Name)
+	}
+	if j.TimeoutSeconds < 0 {
+		return fmt.Errorf("job %s: negative timeout", j.Name)
+	}
+	if strings.TrimSpace(j.Schedule) == "" {
+		return fmt.Errorf("job %s: no schedule", j.Name)
+	}
+	for _, e := range earlier {
+		if e.Plugin == plugin && e.Name == j.Name {
+			return fmt.Errorf("job %s declared twice", j.Name)
+		}
 	}
 	return nil
 }

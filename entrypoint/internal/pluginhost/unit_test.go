@@ -279,9 +279,82 @@ func TestCheckFile(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
-	require.Error(t, checkHBARule(" "))
-	require.Error(t, checkHBARule("local all all trust\nhost all all all trust"))
-	require.NoError(t, checkHBARule("local all all trust"))
+}
+
+// TestPluginHBARules: plugin rules go through the PG_HBA_ADD_<n> validator
+// and come back canonical.
+func TestPluginHBARules(t *testing.T) {
+	tests := []struct{ rule, want, wantErr string }{
+		{" ", "", "invalid pg_hba rule"},
+		{"local all all trust\nhost all all all trust", "", "invalid pg_hba rule"},
+		{"local all all trust", "local all all trust", ""},
+		{"host   all  all 10.0.0.0/8   scram-sha-256", "host all all 10.0.0.0/8 scram-sha-256", ""},
+		{"host all all 10.0.0.0/8 nosuchmethod", "", "invalid pg_hba rule"},
+		{"hots all all all trust", "", "invalid connection type"},
+		{"host all all", "", "invalid pg_hba rule"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			got, err := checkHBARule(tt.rule)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestDependencyOrder(t *testing.T) {
+	d := func(name string, after ...string) described {
+		return described{name: name, desc: sdk.Description{Name: name, After: after}}
+	}
+	names := func(ds []described, order []int) []string {
+		var out []string
+		for _, i := range order {
+			out = append(out, ds[i].name)
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		ds      []described
+		want    []string
+		problem string
+	}{
+		{"by name without after", []described{d("b"), d("a"), d("c")}, []string{"a", "b", "c"}, ""},
+		{"after moves a plugin later", []described{d("citus", "patroni"), d("patroni"), d("aaa")}, []string{"aaa", "patroni", "citus"}, ""},
+		{"chain", []described{d("a", "b"), d("b", "c"), d("c")}, []string{"c", "b", "a"}, ""},
+		{"unknown and self ignored", []described{d("a", "nothere", "a"), d("b")}, []string{"a", "b"}, ""},
+		{"cycle", []described{d("a", "b"), d("b", "a"), d("c")}, []string{"c", "a", "b"}, "cycle among a, b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			order, problems := dependencyOrder(tt.ds)
+			assert.Equal(t, tt.want, names(tt.ds, order))
+			if tt.problem == "" {
+				assert.Empty(t, problems)
+				return
+			}
+			require.Len(t, problems, 1)
+			assert.Contains(t, problems[0].Message, tt.problem)
+		})
+	}
+}
+
+func TestCheckSectionAndJob(t *testing.T) {
+	require.NoError(t, checkSection(sdk.Section{Target: "patroni", Name: "citus", Content: []byte(`{"group":0}`)}))
+	require.ErrorContains(t, checkSection(sdk.Section{Target: "patroni", Name: "citus", Content: []byte(`[1]`)}), "JSON object")
+	require.ErrorContains(t, checkSection(sdk.Section{Target: "patroni", Name: "citus", Content: []byte(`null`)}), "JSON object")
+	require.ErrorContains(t, checkSection(sdk.Section{Name: "citus", Content: []byte(`{}`)}), "target")
+	ok := sdk.Job{Name: "full", Argv: []string{"true"}, Schedule: "@daily"}
+	require.NoError(t, checkJob(ok, nil, "p"))
+	require.ErrorContains(t, checkJob(ok, []Job{{Plugin: "p", Job: ok}}, "p"), "declared twice")
+	require.NoError(t, checkJob(ok, []Job{{Plugin: "q", Job: ok}}, "p"))
+	require.ErrorContains(t, checkJob(sdk.Job{Name: "x", Schedule: "@daily"}, nil, "p"), "no command")
+	require.ErrorContains(t, checkJob(sdk.Job{Name: "x y", Argv: []string{"true"}, Schedule: "@daily"}, nil, "p"), "name")
+	require.ErrorContains(t, checkJob(sdk.Job{Name: "x", Argv: []string{"true"}}, nil, "p"), "no schedule")
 }
 
 func TestReadChecksums(t *testing.T) {

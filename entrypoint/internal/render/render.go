@@ -214,3 +214,73 @@ func lastEffectiveLine(data []byte) string {
 	}
 	return ""
 }
+
+// Settings returns every setting pgdock.conf sets, with its final value, in
+// the order Conf writes them (a name set twice keeps its first place and its
+// last value, as PostgreSQL reads the file). This is the merged
+// configuration a mode provider receives (sdk.MergedConfig), so it carries
+// the same values as direct-mode rendering; the user's PGCONFIG file is not
+// part of it. Values are checked as Conf checks them.
+func Settings(in Input) ([]Param, error) {
+	var out []Param
+	pos := map[string]int{}
+	var errs []error
+	add := func(p Param) {
+		if _, err := pgconf.FormatLine(p.Name, p.Value); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.Source, err))
+			return
+		}
+		name := strings.ToLower(p.Name)
+		p.Name = name
+		if i, ok := pos[name]; ok {
+			out[i].Value, out[i].Source = p.Value, p.Source
+			return
+		}
+		pos[name] = len(out)
+		out = append(out, p)
+	}
+	add(Param{Name: "port", Value: strconv.Itoa(in.Port), Source: "PGPORT"})
+	add(Param{Name: "unix_socket_directories", Value: strings.Join(in.SocketDirs, ","), Source: "POSTGRESQL_UNIX_SOCKET_DIRECTORIES"})
+	if in.WriteHBASetting {
+		add(Param{Name: "hba_file", Value: filepath.Join(in.PGData, HBAName), Source: "pgdock"})
+	}
+	for _, group := range [][]Param{in.Defaults, in.Plugin, in.Env} {
+		for _, p := range group {
+			add(p)
+		}
+	}
+	if len(in.Preload) > 0 {
+		add(Param{Name: "shared_preload_libraries", Value: strings.Join(in.Preload, ","), Source: "plugins + POSTGRESQL_CONFIG_SHARED_PRELOAD_LIBRARIES"})
+	}
+	if in.TLSCert != "" {
+		add(Param{Name: "ssl", Value: "on", Source: "POSTGRESQL_TLS_CERT_FILE"})
+		add(Param{Name: "ssl_cert_file", Value: in.TLSCert, Source: "POSTGRESQL_TLS_CERT_FILE"})
+		add(Param{Name: "ssl_key_file", Value: in.TLSKey, Source: "POSTGRESQL_TLS_KEY_FILE"})
+		if in.TLSCA != "" {
+			add(Param{Name: "ssl_ca_file", Value: in.TLSCA, Source: "POSTGRESQL_TLS_CA_FILE"})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// HBARules returns the effective pg_hba lines of the managed file HBA
+// renders, in order: PG_HBA_ADD_<n>, PGCONFIG/pg_hba.conf, the plugins'
+// rules, PGDATA/pg_hba.conf (comments and blank lines left out).
+func HBARules(in Input) ([]string, error) {
+	data, err := HBA(in)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(l)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
