@@ -286,7 +286,7 @@ func initdb(ctx context.Context, o Options) error {
 		select {
 		case <-child.Done():
 		case <-t.C:
-			_ = child.Signal(syscall.SIGKILL)
+			_ = child.Signal(syscall.SIGKILL) // its postgres children end at EOF on their stdin
 		}
 		t.Stop()
 	}
