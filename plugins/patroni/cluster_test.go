@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -177,7 +178,7 @@ func (c *cluster) dumpLogs() {
 	}
 }
 
-func newCluster(t *testing.T, members int) *cluster {
+func newCluster(t *testing.T, members int, extra map[string]string) *cluster {
 	if testing.Short() {
 		t.Skip("host-tier cluster test (real etcd and Patroni)")
 	}
@@ -207,7 +208,7 @@ func newCluster(t *testing.T, members int) *cluster {
 		// Patroni starts PostgreSQL in a session of its own: stop what a
 		// killed Patroni left behind.
 		for _, n := range c.nodes {
-			if _, err := PostmasterPID(n.server.PGData); err == nil {
+			if pid, err := PostmasterPID(n.server.PGData); err == nil && syscall.Kill(pid, 0) == nil {
 				cmd := exec.Command(filepath.Join(c.bin, "pg_ctl"), "stop", "-m", "immediate", "-w", "-t", "10", "-D", n.server.PGData)
 				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred()}
 				if out, err := cmd.CombinedOutput(); err != nil {
@@ -265,6 +266,9 @@ func newCluster(t *testing.T, members int) *cluster {
 			EnvLoopWait: strconv.Itoa(clusterLoopWait), EnvRetryTimeout: strconv.Itoa(clusterRetry),
 			EnvReplicationPass: clusterReplPassword, EnvPostgresPassword: clusterSuperPassword,
 			EnvInitdbArgs: "--data-checksums", EnvLang: "C.UTF-8",
+		}
+		for k, v := range extra {
+			env[k] = v
 		}
 		cfg, problems := Load(env, OSSystem())
 		require.Empty(t, problems)
@@ -328,40 +332,12 @@ func (c *cluster) leader() (*node, error) {
 }
 
 func TestClusterForms_FailsOver(t *testing.T) {
-	c := newCluster(t, 3)
+	c := newCluster(t, 3, nil)
 	start := time.Now()
 	for _, n := range c.nodes {
 		c.start(n)
 	}
-	var leader *node
-	waitFor(t, "one leader and two streaming replicas", 120*time.Second, func() error {
-		for _, n := range c.nodes {
-			if n.patroni.exited() {
-				return fmt.Errorf("patroni %s exited: %v", n.name, n.patroni.err)
-			}
-		}
-		l, err := c.leader()
-		if err != nil {
-			return err
-		}
-		leader = l
-		for _, n := range c.nodes {
-			if n == l {
-				continue
-			}
-			if st := StatusOf(context.Background(), n.rest, n.server.PGData); st.Role != sdk.RoleReplica || !st.Ready {
-				return fmt.Errorf("%s: %s ready=%t (%s)", n.name, st.Role, st.Ready, st.Message)
-			}
-		}
-		out, err := c.psql(l, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
-		if err != nil {
-			return err
-		}
-		if out != "2" {
-			return fmt.Errorf("%s streaming replicas on %s", out, l.name)
-		}
-		return nil
-	})
+	leader := c.waitFormed()
 	t.Logf("three-node cluster healthy %s after start (leader %s)", time.Since(start).Round(100*time.Millisecond), leader.name)
 
 	// Exactly one node bootstrapped, and it ran the post-bootstrap hook.
@@ -425,4 +401,188 @@ func TestClusterForms_FailsOver(t *testing.T) {
 	require.NoError(t, err, "the new leader accepts writes")
 	_, err = PostmasterPID(old.server.PGData)
 	assert.Error(t, err, "the old leader's PostgreSQL stopped with its Patroni (no postmaster.pid left)")
+
+	// Restarted, the old leader rejoins as a replica and catches up.
+	c.start(old)
+	waitFor(t, old.name+" rejoins as a replica with the new row", 60*time.Second, func() error {
+		if old.patroni.exited() {
+			return fmt.Errorf("patroni %s exited: %v", old.name, old.patroni.err)
+		}
+		st := StatusOf(context.Background(), old.rest, old.server.PGData)
+		if st.Role != sdk.RoleReplica || !st.Ready {
+			return fmt.Errorf("%s ready=%t (%s)", st.Role, st.Ready, st.Message)
+		}
+		out, err := c.psql(old, "SELECT count(*) FROM pgdock_t")
+		if err != nil {
+			return err
+		}
+		if out != "101" {
+			return fmt.Errorf("%s rows", out)
+		}
+		return nil
+	})
+}
+
+// waitFormed waits for one ready leader and two ready, streaming replicas.
+func (c *cluster) waitFormed() *node {
+	t := c.t
+	var leader *node
+	waitFor(t, "one leader and two streaming replicas", 120*time.Second, func() error {
+		for _, n := range c.nodes {
+			if n.patroni.exited() {
+				return fmt.Errorf("patroni %s exited: %v", n.name, n.patroni.err)
+			}
+		}
+		l, err := c.leader()
+		if err != nil {
+			return err
+		}
+		leader = l
+		for _, n := range c.nodes {
+			if n == l {
+				continue
+			}
+			if st := StatusOf(context.Background(), n.rest, n.server.PGData); st.Role != sdk.RoleReplica || !st.Ready {
+				return fmt.Errorf("%s: %s ready=%t (%s)", n.name, st.Role, st.Ready, st.Message)
+			}
+		}
+		out, err := c.psql(l, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
+		if err != nil {
+			return err
+		}
+		if out != strconv.Itoa(len(c.nodes)-1) {
+			return fmt.Errorf("%s streaming replicas on %s", out, l.name)
+		}
+		return nil
+	})
+	return leader
+}
+
+// write inserts id through libpq's multi-host failover to whichever node
+// accepts writes; nil means PostgreSQL acknowledged the commit.
+func (c *cluster) write(id int) error {
+	var hosts, ports []string
+	for _, n := range c.nodes {
+		hosts, ports = append(hosts, "127.0.0.1"), append(ports, strconv.Itoa(n.pgport))
+	}
+	dsn := "host=" + strings.Join(hosts, ",") + " port=" + strings.Join(ports, ",") +
+		" user=postgres dbname=postgres target_session_attrs=read-write connect_timeout=2"
+	cmd := exec.Command(filepath.Join(c.bin, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn,
+		"-c", "INSERT INTO pgdock_w VALUES ("+strconv.Itoa(id)+")")
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "PGPASSWORD=" + clusterSuperPassword}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// TestClusterKill9SyncNoLostWrites: with synchronous mode, kill -9 of the
+// leader's Patroni (then of its postmaster, which Patroni runs in a session
+// of its own, as the entrypoint does when its mode child dies) fails over
+// to the synchronous standby, and every acknowledged write is there.
+func TestClusterKill9SyncNoLostWrites(t *testing.T) {
+	c := newCluster(t, 3, map[string]string{EnvSyncMode: "true"})
+	for _, n := range c.nodes {
+		c.start(n)
+	}
+	leader := c.waitFormed()
+	_, err := c.psql(leader, "CREATE TABLE pgdock_w(id int PRIMARY KEY)")
+	require.NoError(t, err)
+	waitFor(t, "a synchronous standby", 30*time.Second, func() error {
+		out, err := c.psql(leader, "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")
+		if err != nil {
+			return err
+		}
+		if out != "1" {
+			return fmt.Errorf("%s synchronous standbys", out)
+		}
+		return nil
+	})
+
+	// A writer that keeps writing through the failover.
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var (
+		mu       sync.Mutex
+		acked    []int
+		attempts int
+	)
+	ackedCount := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked)
+	}
+	go func() {
+		defer close(done)
+		for id := 1; ; id++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			err := c.write(id)
+			mu.Lock()
+			attempts++
+			if err == nil {
+				acked = append(acked, id)
+			}
+			mu.Unlock()
+			if err != nil {
+				time.Sleep(100 * time.Millisecond) // pace retries while no node accepts writes
+			}
+		}
+	}()
+	waitFor(t, "writes before the failover", 30*time.Second, func() error {
+		if n := ackedCount(); n < 20 {
+			return fmt.Errorf("%d writes acknowledged", n)
+		}
+		return nil
+	})
+
+	pid, err := PostmasterPID(leader.server.PGData)
+	require.NoError(t, err)
+	kill := time.Now()
+	require.NoError(t, leader.patroni.cmd.Process.Signal(syscall.SIGKILL))
+	<-leader.patroni.done
+	_ = syscall.Kill(-leader.patroni.cmd.Process.Pid, syscall.SIGKILL)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL), "postmaster %d of %s", pid, leader.name)
+
+	var newLeader *node
+	waitFor(t, "a new leader after kill -9", time.Duration(3*clusterTTL)*time.Second, func() error {
+		l, err := c.leader()
+		if err != nil {
+			return err
+		}
+		newLeader = l
+		return nil
+	})
+	t.Logf("failover after kill -9 of the leader's patroni and postmaster: new leader %s ready %s after the kill",
+		newLeader.name, time.Since(kill).Round(10*time.Millisecond))
+	before := ackedCount()
+	waitFor(t, "writes on the new leader", 30*time.Second, func() error {
+		if n := ackedCount(); n < before+20 {
+			return fmt.Errorf("%d writes acknowledged since the failover", n-before)
+		}
+		return nil
+	})
+	close(stop)
+	<-done
+
+	out, err := c.psql(newLeader, "SELECT id FROM pgdock_w ORDER BY id")
+	require.NoError(t, err)
+	present := map[int]bool{}
+	for _, l := range strings.Fields(out) {
+		id, err := strconv.Atoi(l)
+		require.NoError(t, err)
+		present[id] = true
+	}
+	var lost []int
+	for _, id := range acked {
+		if !present[id] {
+			lost = append(lost, id)
+		}
+	}
+	t.Logf("writes: %d attempted, %d acknowledged, %d acknowledged but lost", attempts, len(acked), len(lost))
+	assert.Empty(t, lost, "acknowledged writes missing on the new leader")
 }
