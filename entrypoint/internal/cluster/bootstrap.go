@@ -63,6 +63,12 @@ type Options struct {
 	Configure func() error
 	// OnTempServer runs plugin bootstrap hooks while the temporary server is up.
 	OnTempServer func(ctx context.Context, c Conn) error
+	// Provide, when set, replaces initdb (a bootstrap provider, e.g. a
+	// restore): it must create a complete cluster in dir, the staging
+	// directory inside PGDATA that is moved up afterwards. initdb's auth
+	// files are not touched and init scripts are not run for such a
+	// cluster; POSTGRES_DB is created when it does not exist.
+	Provide func(ctx context.Context, dir string) error
 	// StopBudget (TIMEOUT) bounds a stop: from the stop request, the running
 	// step (initdb, an init script) gets half of it before SIGKILL, the
 	// temporary server the rest.
@@ -139,14 +145,20 @@ func Bootstrap(ctx context.Context, o Options) (err error) {
 	if err := step(StepInitdb, ""); err != nil {
 		return err
 	}
-	if err := initdb(ctx, o); err != nil {
+	if o.Provide != nil {
+		if err := provide(ctx, o); err != nil {
+			return err
+		}
+	} else if err := initdb(ctx, o); err != nil {
 		return err
 	}
 	if err := step(StepConfigure, ""); err != nil {
 		return err
 	}
-	if err := setupAuthFiles(o); err != nil {
-		return err
+	if o.Provide == nil {
+		if err := setupAuthFiles(o); err != nil {
+			return err
+		}
 	}
 	if o.Configure != nil {
 		if err := o.Configure(); err != nil {
@@ -185,19 +197,9 @@ func Bootstrap(ctx context.Context, o Options) (err error) {
 	if err := step(StepScripts, ""); err != nil {
 		return err
 	}
-	runner := &initscripts.Runner{
-		Dir: o.InitDir, Psql: o.Bin.Psql, User: o.User, DB: o.DB, LibDir: o.WorkDir, Log: o.Log,
-		Env:    scriptEnv(o),
-		Stdout: o.Stdout, Stderr: o.Stderr,
-		OnScript: func(name string) {
-			if err := step(StepScripts, name); err != nil {
-				o.Log.Warn("could not update bootstrap marker", zap.Error(err))
-			}
-		},
-		Reaper:     o.Reaper,
-		StopBudget: o.stopBudget() / 2,
-	}
-	if err := runner.Run(ctx); err != nil {
+	if o.Provide != nil {
+		o.Log.Info("init scripts are not run for a cluster a plugin provided (restored)")
+	} else if err := runScripts(ctx, o, step, scriptEnv(o)); err != nil {
 		return err
 	}
 	if err := step(StepTempStop, ""); err != nil {
@@ -212,6 +214,24 @@ func Bootstrap(ctx context.Context, o Options) (err error) {
 	}
 	o.Log.Info(CompleteMessage, zap.Duration("took", time.Since(start).Round(time.Millisecond)))
 	return nil
+}
+
+// runScripts runs /docker-entrypoint-initdb.d with env, recording each
+// script in the marker through step.
+func runScripts(ctx context.Context, o Options, step func(s, detail string) error, env []string) error {
+	runner := &initscripts.Runner{
+		Dir: o.InitDir, Psql: o.Bin.Psql, User: o.User, DB: o.DB, LibDir: o.WorkDir, Log: o.Log,
+		Env:    env,
+		Stdout: o.Stdout, Stderr: o.Stderr,
+		OnScript: func(name string) {
+			if err := step(StepScripts, name); err != nil {
+				o.Log.Warn("could not update bootstrap marker", zap.Error(err))
+			}
+		},
+		Reaper:     o.Reaper,
+		StopBudget: o.stopBudget() / 2,
+	}
+	return runner.Run(ctx)
 }
 
 func (o Options) stopBudget() time.Duration {
