@@ -135,6 +135,7 @@ type cluster struct {
 	gid    int
 	bin    string
 	nodes  []*node
+	cfgs   []Config // each node's configuration, as Load returned it
 	etcd   *proc
 	procs  []*proc
 	env    []string
@@ -272,6 +273,7 @@ func newCluster(t *testing.T, members int, extra map[string]string) *cluster {
 		}
 		cfg, problems := Load(env, OSSystem())
 		require.Empty(t, problems)
+		c.cfgs = append(c.cfgs, cfg)
 		// The post-bootstrap hook records where it ran; Patroni passes a
 		// connection string as its argument.
 		hook := filepath.Join(n.dir, "post-bootstrap.sh")
@@ -338,6 +340,16 @@ func TestClusterForms_FailsOver(t *testing.T) {
 		c.start(n)
 	}
 	leader := c.waitFormed()
+	// A second member under a live member's name is refused before it
+	// starts; the live member itself and a fresh name pass.
+	dup := c.cfgs[0]
+	dup.RESTPort = freePort(t)
+	require.ErrorIs(t, CheckName(context.Background(), dup, nil), ErrNameTaken)
+	require.NoError(t, CheckName(context.Background(), c.cfgs[0], nil))
+	fresh := dup
+	fresh.Name = "node9"
+	require.NoError(t, CheckName(context.Background(), fresh, nil))
+
 	t.Logf("three-node cluster healthy %s after start (leader %s)", time.Since(start).Round(100*time.Millisecond), leader.name)
 
 	// Exactly one node bootstrapped, and it ran the post-bootstrap hook.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
 
@@ -27,6 +28,9 @@ const Mode = "patroni"
 
 // Other variables the plugin reads besides the contract's patroni ones.
 const EnvLogLevel = "LOG_LEVEL"
+
+// nameCheckTimeout bounds CheckName in ModeCommand.
+const nameCheckTimeout = 5 * time.Second
 
 // Plugin is the Patroni mode provider.
 type Plugin struct {
@@ -129,10 +133,16 @@ func (p *Plugin) render(env map[string]string, server sdk.Server) (sdk.File, err
 // user) and returns patroni with a deliberately built environment. Patroni
 // owns bootstrap: it runs initdb or pg_basebackup itself and calls
 // `pgdock-entrypoint hook post-bootstrap` on the node that bootstraps.
-func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sdk.Command, error) {
+func (p *Plugin) ModeCommand(ctx context.Context, req sdk.ModeCommandRequest) (*sdk.Command, error) {
 	c, problems := Load(req.Env, p.sys)
 	if len(problems) > 0 {
 		return nil, problemsError(problems)
+	}
+	cctx, cancel := context.WithTimeout(ctx, nameCheckTimeout)
+	err := CheckName(cctx, c, nil)
+	cancel()
+	if err != nil {
+		return nil, err
 	}
 	if req.Server.FilesDir == "" {
 		return nil, errors.New("the host gave no files directory for patroni.yml")
