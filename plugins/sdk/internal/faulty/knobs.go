@@ -15,6 +15,22 @@ type knobs struct {
 	StdoutGarbage bool
 	SpawnChild    bool
 	Mode          string
+
+	// The FAKE mode provider (a test stand-in for Patroni, see fake.go).
+	ModeFake          bool   // MODE_FAKE: the mode command runs postgres under a shell
+	ModeOwnsBootstrap bool   // MODE_OWNS_BOOTSTRAP: it runs initdb and calls back post-bootstrap
+	ModeEntrypoint    string // MODE_ENTRYPOINT: the pgdock-entrypoint it calls back
+	ModeRoleFile      string // MODE_ROLE_FILE: ModeStatus reports the role written there
+	BinDir            string // BINDIR: PostgreSQL's bin directory (fake mode, bootstrap provider)
+	// A FAKE bootstrap provider: runs initdb itself instead of the host.
+	ProvideBootstrap bool // PROVIDE_BOOTSTRAP
+	// One job: JOB_SCHEDULE (cron) runs sh -c JOB_COMMAND.
+	JobSchedule string
+	JobCommand  string
+	JobTimeout  time.Duration
+	// HBA is a pg_hba rule the plugin contributes; After its "after" list.
+	HBA   string
+	After string
 }
 
 // knobError is a bad knob value, naming its variable.
@@ -60,5 +76,16 @@ func knobsFromEnv(name string, getenv func(string) string) (knobs, []*knobError)
 	boolean("STDOUT_GARBAGE", &k.StdoutGarbage)
 	boolean("SPAWN_CHILD", &k.SpawnChild)
 	k.Mode = getenv(prefix + "MODE")
+	boolean("MODE_FAKE", &k.ModeFake)
+	boolean("MODE_OWNS_BOOTSTRAP", &k.ModeOwnsBootstrap)
+	k.ModeEntrypoint = getenv(prefix + "MODE_ENTRYPOINT")
+	k.ModeRoleFile = getenv(prefix + "MODE_ROLE_FILE")
+	k.BinDir = getenv(prefix + "BINDIR")
+	boolean("PROVIDE_BOOTSTRAP", &k.ProvideBootstrap)
+	k.JobSchedule = getenv(prefix + "JOB_SCHEDULE")
+	k.JobCommand = getenv(prefix + "JOB_COMMAND")
+	duration("JOB_TIMEOUT", &k.JobTimeout)
+	k.HBA = getenv(prefix + "HBA")
+	k.After = getenv(prefix + "AFTER")
 	return k, errs
 }

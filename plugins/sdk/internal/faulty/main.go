@@ -15,6 +15,20 @@
 //	<NAME>_STDOUT_GARBAGE  boolean: print a line to stdout before the handshake
 //	<NAME>_SPAWN_CHILD     boolean: start a long-lived child that shares stderr (in Describe)
 //	<NAME>_MODE            string: describe itself as providing this run mode
+//
+// and, to test the host's run modes, bootstrap providers and jobs (fake.go):
+//
+//	<NAME>_MODE_FAKE            boolean: be a FAKE mode provider whose command runs postgres under a shell
+//	<NAME>_MODE_OWNS_BOOTSTRAP  boolean: the FAKE mode command runs initdb itself and calls back post-bootstrap
+//	<NAME>_MODE_ENTRYPOINT      path of the pgdock-entrypoint it calls back (default: from PATH)
+//	<NAME>_MODE_ROLE_FILE       file whose content (primary, replica, none) ModeStatus reports as the role
+//	<NAME>_BINDIR               PostgreSQL's bin directory
+//	<NAME>_PROVIDE_BOOTSTRAP    boolean: be a FAKE bootstrap provider (runs initdb itself, no restore)
+//	<NAME>_JOB_SCHEDULE         cron schedule of one job "tick" running sh -c <NAME>_JOB_COMMAND
+//	<NAME>_JOB_COMMAND          the job's shell command
+//	<NAME>_JOB_TIMEOUT          the job's timeout (whole seconds)
+//	<NAME>_HBA                  a pg_hba rule the plugin contributes
+//	<NAME>_AFTER                comma list of plugins it runs after
 package main
 
 import (
@@ -89,6 +103,9 @@ type plugin struct {
 	stderr *os.File // the process's stderr, before sdk.Serve redirected it
 
 	spawn sync.Once
+
+	mu     sync.Mutex
+	pgdata string // from ModeCommand (FAKE mode provider)
 }
 
 // Describe describes the plugin. With <NAME>_SPAWN_CHILD it first starts a
@@ -110,6 +127,9 @@ func (p *plugin) Describe(context.Context) (sdk.Description, error) {
 		Version:      Version,
 		Env:          []sdk.EnvVar{{Name: sdk.EnvPrefix(p.name), Prefix: true, Description: "the test plugin's knobs"}},
 		ProvidesMode: p.knobs.Mode,
+
+		ProvidesBootstrap: p.knobs.ProvideBootstrap,
+		After:             splitList(p.knobs.After),
 	}, nil
 }
 
@@ -133,10 +153,14 @@ func (p *plugin) Validate(_ context.Context, env map[string]string) ([]sdk.Probl
 	return problems, nil
 }
 
-// ModeCommand runs a harmless long-running command when <NAME>_MODE is set.
+// ModeCommand runs a harmless long-running command when <NAME>_MODE is set,
+// or the FAKE mode provider's command with <NAME>_MODE_FAKE.
 func (p *plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sdk.Command, error) {
 	if p.knobs.Mode == "" {
 		return nil, nil
+	}
+	if p.knobs.ModeFake {
+		return p.fakeModeCommand(req), nil
 	}
 	return &sdk.Command{
 		Argv:       []string{"sleep", "infinity"},
