@@ -418,7 +418,7 @@ func TestClusterForms_FailsOver(t *testing.T) {
 	c.start(old)
 	waitFor(t, old.name+" rejoins as a replica with the new row", 60*time.Second, func() error {
 		if old.patroni.exited() {
-			return fmt.Errorf("patroni %s exited: %v", old.name, old.patroni.err)
+			t.Fatalf("patroni %s exited: %v", old.name, old.patroni.err)
 		}
 		st := StatusOf(context.Background(), old.rest, old.server.PGData)
 		if st.Role != sdk.RoleReplica || !st.Ready {
@@ -442,7 +442,7 @@ func (c *cluster) waitFormed() *node {
 	waitFor(t, "one leader and two streaming replicas", 120*time.Second, func() error {
 		for _, n := range c.nodes {
 			if n.patroni.exited() {
-				return fmt.Errorf("patroni %s exited: %v", n.name, n.patroni.err)
+				t.Fatalf("patroni %s exited: %v", n.name, n.patroni.err)
 			}
 		}
 		l, err := c.leader()
