@@ -41,8 +41,9 @@ type Plugin struct {
 	sys    System
 
 	mu     sync.Mutex
-	cfg    *Config    // latest valid configuration (Configure/ModeCommand)
-	server sdk.Server // latest server description
+	cfg    *Config           // latest valid configuration (Configure/ModeCommand)
+	server sdk.Server        // latest server description
+	merged *sdk.MergedConfig // the merged configuration ModeCommand received
 }
 
 var (
@@ -96,6 +97,9 @@ func (p *Plugin) Validate(_ context.Context, env map[string]string) ([]sdk.Probl
 
 // Configure renders patroni.yml. Patroni writes PostgreSQL's configuration
 // in this mode, so the plugin contributes no settings or rules of its own.
+// Before ModeCommand the file lacks the merged configuration (ModeCommand
+// completes it); after it (a reload), Configure renders with the merged
+// configuration ModeCommand received, so a rewrite never drops it.
 func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Configuration, error) {
 	f, err := p.render(req.Env, req.Server)
 	if err != nil {
@@ -116,7 +120,13 @@ func (p *Plugin) render(env map[string]string, server sdk.Server) (sdk.File, err
 	if err != nil {
 		return sdk.File{}, err
 	}
-	f, err := Render(c, Input{Server: server, BinDir: bin, LogLevel: env[EnvLogLevel]})
+	p.mu.Lock()
+	var merged sdk.MergedConfig
+	if p.merged != nil {
+		merged = *p.merged
+	}
+	p.mu.Unlock()
+	f, err := Render(c, InputFrom(server, bin, env[EnvLogLevel], merged))
 	if err != nil {
 		return sdk.File{}, err
 	}
@@ -159,7 +169,7 @@ func (p *Plugin) ModeCommand(ctx context.Context, req sdk.ModeCommandRequest) (*
 		return nil, err
 	}
 	p.mu.Lock()
-	p.cfg, p.server = &c, req.Server
+	p.cfg, p.server, p.merged = &c, req.Server, &req.Merged
 	p.mu.Unlock()
 	p.log.Info("patroni mode", "scope", c.Scope, "name", c.Name, "etcd", strings.Join(c.ETCDHosts, ","),
 		"rest", c.RESTConnectHost+":"+strconv.Itoa(c.RESTPort), "postgresql", c.PGConnectHost+":"+strconv.Itoa(req.Server.Port))

@@ -83,6 +83,11 @@ func TestPluginHooks(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "no temporary file left")
 
+	// A reload calls Configure again: the file keeps the merged configuration.
+	conf, err = p.Configure(ctx, sdk.ConfigureRequest{Env: env, Server: server})
+	require.NoError(t, err)
+	assert.Equal(t, string(b), string(conf.Files[0].Content))
+
 	st, err := p.ModeStatus(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, sdk.RoleNone, st.Role, "nothing listens on REST port 1")
