@@ -246,9 +246,14 @@ func Build(c Config, in Input) (*Document, error) {
 // the superuser (pgdock's default, no password needed through the socket),
 // the replication rule for REPLICATION_USER and, when the merged rules have
 // none, the official image's `host all all all scram-sha-256`.
+//
+// Exact repeats of an earlier rule (whitespace aside) are dropped: pg_hba
+// takes the first matching line, so a repeat can never match, and the
+// merged rules may already hold this function's own lines (the host reads
+// back PGDATA/pg_hba.conf, which Patroni wrote from the previous render).
 func HBA(c Config, merged []string) []string {
-	out := slices.Clone(merged)
-	out = append(out,
+	rules := slices.Clone(merged)
+	rules = append(rules,
 		"local all all peer map="+IdentMap,
 		"host replication "+c.ReplicationUser+" all scram-sha-256",
 	)
@@ -257,7 +262,17 @@ func HBA(c Config, merged []string) []string {
 		return len(f) >= 4 && f[0] == "host" && f[1] == "all" && f[2] == "all" && f[3] == "all"
 	})
 	if !hasHostAll {
-		out = append(out, "host all all all scram-sha-256")
+		rules = append(rules, "host all all all scram-sha-256")
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range rules {
+		key := strings.Join(strings.Fields(r), " ")
+		if key == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, r)
 	}
 	return out
 }

@@ -96,6 +96,17 @@ func TestHBAHostAllNotDuplicated(t *testing.T) {
 	assert.Equal(t, []string{"host all all all md5", "local all all peer map=pgdock", "host replication repl all scram-sha-256"}, got)
 }
 
+// TestHBAFixpoint: rendering again from rules that already hold the previous
+// render's output (the host reads Patroni's pg_hba.conf back) gives the same
+// list, instead of growing on every restart.
+func TestHBAFixpoint(t *testing.T) {
+	c := Config{ReplicationUser: "repl"}
+	first := HBA(c, []string{"host all all 192.0.2.0/24 reject"})
+	again := HBA(c, append([]string{"host all all 192.0.2.0/24 reject"}, first...))
+	assert.Equal(t, first, again)
+	assert.Equal(t, []string{"host  all all 192.0.2.0/24 reject"}, HBA(c, []string{"host  all all 192.0.2.0/24 reject", "host all all 192.0.2.0/24   reject", "host all all all scram-sha-256"})[:1])
+}
+
 // hostilePasswords must survive the YAML round trip byte for byte.
 var hostilePasswords = []string{
 	`p#ss`, `a: b`, `'single'`, `"double"`, `*alias`, `&anchor`, `- dash`, `{a: 1}`, `[x]`, `%tag`, `@at`, "`tick`",
