@@ -44,6 +44,8 @@ const (
 	EnvPostgresPassword   = "POSTGRES_PASSWORD"
 	EnvInitdbArgs         = "POSTGRES_INITDB_ARGS"
 	EnvLang               = "LANG"
+	EnvHostAuthMethod     = "POSTGRES_HOST_AUTH_METHOD"
+	DefaultHostAuthMethod = "scram-sha-256"
 	EnvPrefix             = "PATRONI_"
 	DefaultScope          = "postgres-cluster"
 	DefaultRESTPort       = 8008
@@ -93,6 +95,7 @@ type Config struct {
 	Superuser         string   // POSTGRES_USER
 	SuperuserPassword string   // POSTGRES_PASSWORD; secret
 	InitdbArgs        []string // POSTGRES_INITDB_ARGS, shell-word split
+	HostAuthMethod    string   // POSTGRES_HOST_AUTH_METHOD (validated by the host), method of `host all all all`
 	Locale            string   // initdb locale: LANG (the image sets en_US.utf8, as the official one does); empty = initdb's default
 }
 
@@ -135,6 +138,10 @@ func Load(env map[string]string, sys System) (Config, []sdk.Problem) {
 		ReplicationUser: l.str(EnvReplicationUser, DefaultReplication),
 		Superuser:       l.str(EnvPostgresUser, DefaultSuperuser),
 		Locale:          l.str(EnvLang, ""),
+		HostAuthMethod:  strings.Join(strings.Fields(l.env[EnvHostAuthMethod]), " "),
+	}
+	if c.HostAuthMethod == "" {
+		c.HostAuthMethod = DefaultHostAuthMethod
 	}
 	if v, ok := l.get(EnvEnable); ok {
 		if _, err := sdk.ParseBool(v); err != nil {

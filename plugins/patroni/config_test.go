@@ -47,7 +47,7 @@ func TestLoadDefaults(t *testing.T) {
 		TTL:       30, LoopWait: 10, RetryTimeout: 10, MaxLag: 1048576,
 		UsePGRewind: true, UseSlots: true,
 		ReplicationUser: "replicator", ReplicationPassword: "repl-secret",
-		Superuser: "postgres",
+		Superuser: "postgres", HostAuthMethod: "scram-sha-256",
 	}, c)
 }
 
@@ -57,7 +57,7 @@ func TestLoadValues(t *testing.T) {
 		EnvUsePGRewind, "OFF", EnvUseSlots, "no", EnvSyncMode, "Yes", EnvSyncModeStrict, "1",
 		EnvReplicationUser, "repl", EnvRESTUsername, "admin", EnvRESTPassword, "p:w", EnvPostgresUser, "dba",
 		EnvPostgresPassword, "su#pw", EnvInitdbArgs, "--data-checksums -E SQL_ASCII", EnvLang, "en_US.utf8",
-		EnvEnable, "TRUE")
+		EnvEnable, "TRUE", EnvHostAuthMethod, " md5 ")
 	c, problems := Load(env, fakeSystem())
 	require.Empty(t, problems)
 	assert.Equal(t, Config{
@@ -66,7 +66,7 @@ func TestLoadValues(t *testing.T) {
 		TTL:       10, LoopWait: 2, RetryTimeout: 4, MaxLag: 0, SyncMode: true, SyncModeStrict: true,
 		ReplicationUser: "repl", ReplicationPassword: "repl-secret", RESTUsername: "admin", RESTPassword: "p:w",
 		Superuser: "dba", SuperuserPassword: "su#pw", InitdbArgs: []string{"--data-checksums", "-E", "SQL_ASCII"},
-		Locale: "en_US.utf8",
+		Locale: "en_US.utf8", HostAuthMethod: "md5",
 	}, c)
 }
 

@@ -245,7 +245,8 @@ func Build(c Config, in Input) (*Document, error) {
 // direct mode, PG_HBA_ADD_n come first), then local peer logins mapped to
 // the superuser (pgdock's default, no password needed through the socket),
 // the replication rule for REPLICATION_USER and, when the merged rules have
-// none, the official image's `host all all all scram-sha-256`.
+// none, the official image's `host all all all <POSTGRES_HOST_AUTH_METHOD>`
+// (scram-sha-256 by default).
 //
 // Exact repeats of an earlier rule (whitespace aside) are dropped: pg_hba
 // takes the first matching line, so a repeat can never match, and the
@@ -262,7 +263,11 @@ func HBA(c Config, merged []string) []string {
 		return len(f) >= 4 && f[0] == "host" && f[1] == "all" && f[2] == "all" && f[3] == "all"
 	})
 	if !hasHostAll {
-		rules = append(rules, "host all all all scram-sha-256")
+		method := c.HostAuthMethod
+		if method == "" {
+			method = DefaultHostAuthMethod
+		}
+		rules = append(rules, "host all all all "+method)
 	}
 	var out []string
 	seen := map[string]bool{}

@@ -90,6 +90,12 @@ func TestRenderSections(t *testing.T) {
 	}
 }
 
+func TestHBAHostAuthMethod(t *testing.T) {
+	c, problems := Load(with(EnvHostAuthMethod, "md5"), fakeSystem())
+	require.Empty(t, problems)
+	assert.Equal(t, "host all all all md5", HBA(c, nil)[2])
+}
+
 func TestHBAHostAllNotDuplicated(t *testing.T) {
 	c := Config{ReplicationUser: "repl"}
 	got := HBA(c, []string{"host all all all md5"})
