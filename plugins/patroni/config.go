@@ -45,6 +45,7 @@ const (
 	EnvInitdbArgs         = "POSTGRES_INITDB_ARGS"
 	EnvLang               = "LANG"
 	EnvHostAuthMethod     = "POSTGRES_HOST_AUTH_METHOD"
+	EnvExternalAccess     = "EXTERNAL_ACCESS_ENABLE"
 	DefaultHostAuthMethod = "scram-sha-256"
 	EnvPrefix             = "PATRONI_"
 	DefaultScope          = "postgres-cluster"
@@ -95,6 +96,7 @@ type Config struct {
 	Superuser         string   // POSTGRES_USER
 	SuperuserPassword string   // POSTGRES_PASSWORD; secret
 	InitdbArgs        []string // POSTGRES_INITDB_ARGS, shell-word split
+	ExternalAccess    bool     // EXTERNAL_ACCESS_ENABLE (default true): the `host all all all` rule
 	HostAuthMethod    string   // POSTGRES_HOST_AUTH_METHOD (validated by the host), method of `host all all all`
 	Locale            string   // initdb locale: LANG (the image sets en_US.utf8, as the official one does); empty = initdb's default
 }
@@ -139,6 +141,7 @@ func Load(env map[string]string, sys System) (Config, []sdk.Problem) {
 		Superuser:       l.str(EnvPostgresUser, DefaultSuperuser),
 		Locale:          l.str(EnvLang, ""),
 		HostAuthMethod:  strings.Join(strings.Fields(l.env[EnvHostAuthMethod]), " "),
+		ExternalAccess:  l.boolean(EnvExternalAccess, true),
 	}
 	if c.HostAuthMethod == "" {
 		c.HostAuthMethod = DefaultHostAuthMethod

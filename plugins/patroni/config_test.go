@@ -47,7 +47,7 @@ func TestLoadDefaults(t *testing.T) {
 		TTL:       30, LoopWait: 10, RetryTimeout: 10, MaxLag: 1048576,
 		UsePGRewind: true, UseSlots: true,
 		ReplicationUser: "replicator", ReplicationPassword: "repl-secret",
-		Superuser: "postgres", HostAuthMethod: "scram-sha-256",
+		Superuser: "postgres", HostAuthMethod: "scram-sha-256", ExternalAccess: true,
 	}, c)
 }
 
@@ -66,7 +66,7 @@ func TestLoadValues(t *testing.T) {
 		TTL:       10, LoopWait: 2, RetryTimeout: 4, MaxLag: 0, SyncMode: true, SyncModeStrict: true,
 		ReplicationUser: "repl", ReplicationPassword: "repl-secret", RESTUsername: "admin", RESTPassword: "p:w",
 		Superuser: "dba", SuperuserPassword: "su#pw", InitdbArgs: []string{"--data-checksums", "-E", "SQL_ASCII"},
-		Locale: "en_US.utf8", HostAuthMethod: "md5",
+		Locale: "en_US.utf8", HostAuthMethod: "md5", ExternalAccess: true,
 	}, c)
 }
 

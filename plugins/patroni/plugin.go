@@ -81,6 +81,7 @@ func (p *Plugin) Describe(context.Context) (sdk.Description, error) {
 			{Name: EnvPostgresPassword, Secret: true, Description: "superuser password"},
 			{Name: EnvInitdbArgs, Description: "initdb options for Patroni's bootstrap"},
 			{Name: EnvHostAuthMethod, Description: "method of the `host all all all` rule"},
+			{Name: EnvExternalAccess, Description: "false: no `host all all all` rule"},
 			{Name: EnvLang, Description: "initdb locale"},
 			{Name: EnvLogLevel, Description: "Patroni's log level"},
 			{Name: EnvStateDir, Description: "host state directory, for the post-bootstrap callback"},

@@ -262,7 +262,12 @@ func HBA(c Config, merged []string) []string {
 		f := strings.Fields(r)
 		return len(f) >= 4 && f[0] == "host" && f[1] == "all" && f[2] == "all" && f[3] == "all"
 	})
-	if !hasHostAll {
+	switch {
+	case !c.ExternalAccess && c.UsePGRewind:
+		// pg_rewind connects to the leader as the superuser over TCP.
+		rules = append(rules, "host postgres "+c.Superuser+" all scram-sha-256")
+	case !c.ExternalAccess:
+	case !hasHostAll:
 		method := c.HostAuthMethod
 		if method == "" {
 			method = DefaultHostAuthMethod

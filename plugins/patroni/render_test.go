@@ -96,8 +96,16 @@ func TestHBAHostAuthMethod(t *testing.T) {
 	assert.Equal(t, "host all all all md5", HBA(c, nil)[2])
 }
 
+func TestHBANoExternalAccess(t *testing.T) {
+	c, problems := Load(with(EnvExternalAccess, "false"), fakeSystem())
+	require.Empty(t, problems)
+	assert.Equal(t, []string{"local all all peer map=pgdock", "host replication replicator all scram-sha-256", "host postgres postgres all scram-sha-256"}, HBA(c, nil))
+	c.UsePGRewind = false
+	assert.Equal(t, []string{"local all all peer map=pgdock", "host replication replicator all scram-sha-256"}, HBA(c, nil))
+}
+
 func TestHBAHostAllNotDuplicated(t *testing.T) {
-	c := Config{ReplicationUser: "repl"}
+	c := Config{ReplicationUser: "repl", ExternalAccess: true}
 	got := HBA(c, []string{"host all all all md5"})
 	assert.Equal(t, []string{"host all all all md5", "local all all peer map=pgdock", "host replication repl all scram-sha-256"}, got)
 }
@@ -106,7 +114,7 @@ func TestHBAHostAllNotDuplicated(t *testing.T) {
 // render's output (the host reads Patroni's pg_hba.conf back) gives the same
 // list, instead of growing on every restart.
 func TestHBAFixpoint(t *testing.T) {
-	c := Config{ReplicationUser: "repl"}
+	c := Config{ReplicationUser: "repl", ExternalAccess: true}
 	first := HBA(c, []string{"host all all 192.0.2.0/24 reject"})
 	again := HBA(c, append([]string{"host all all 192.0.2.0/24 reject"}, first...))
 	assert.Equal(t, first, again)
