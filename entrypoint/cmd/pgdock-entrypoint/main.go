@@ -1,7 +1,7 @@
 // Command pgdock-entrypoint is the container's ENTRYPOINT and PID 1.
 //
 // With no arguments, or postgres arguments, it runs the server lifecycle;
-// `version`, `config validate`, `config render`, `init [--enforce]` and
+// `version`, `config validate`, `config render`, `init [--enforce]`, `hook` and
 // `help [subcommand]` are subcommands; any other command is exec'd unchanged,
 // and --help, -V and --version are PostgreSQL's (official image semantics).
 package main
@@ -30,7 +30,7 @@ func main() {
 
 func isSubcommand(s string) bool {
 	switch s {
-	case "version", "config", "init", "help":
+	case "version", "config", "init", "help", "hook":
 		return true
 	}
 	return false
@@ -103,7 +103,21 @@ func runCobra(argv []string, o app.Options) int {
 		Run: func(_ *cobra.Command, args []string) { code = app.Init(o, args, enforce) },
 	}
 	initCmd.Flags().BoolVar(&enforce, "enforce", false, "fail when PGDATA is already initialised")
-	root.AddCommand(cfg, initCmd)
+	hook := &cobra.Command{
+		Use:   "hook <request> [arguments]",
+		Short: "call back into the running entrypoint (used by a mode provider's command)",
+		Long: "Send a request to the running entrypoint over its hooks socket ($PGDOCK_HOOKS_SOCKET, else the one\n" +
+			"the state file names) and exit 0 when it succeeded, 1 otherwise. Requests:\n" +
+			"  post-bootstrap           run the first-boot steps (POSTGRES_DB, plugin bootstrap hooks, init scripts)\n" +
+			"                           against the server a mode provider created; once per cluster, never on a\n" +
+			"                           replica (Patroni's bootstrap.post_bootstrap; its connection string argument\n" +
+			"                           is ignored)\n" +
+			"  run-job <plugin> <job>   run a plugin's job now and wait for it",
+		Args:               cobra.MinimumNArgs(1),
+		DisableFlagParsing: true,
+		Run:                func(_ *cobra.Command, args []string) { code = app.Hook(o, args[0], args[1:]) },
+	}
+	root.AddCommand(cfg, initCmd, hook)
 	root.SetArgs(argv)
 	root.SetOut(o.Stdout)
 	root.SetErr(o.Stderr)

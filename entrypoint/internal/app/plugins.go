@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pgdock/pgdock/entrypoint/internal/fsutil"
+	"github.com/pgdock/pgdock/entrypoint/internal/jobs"
 	"github.com/pgdock/pgdock/entrypoint/internal/pluginhost"
 	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
 	"github.com/pgdock/pgdock/entrypoint/internal/render"
@@ -66,11 +67,6 @@ func (r *runner) startPlugins(ctx context.Context, socketDir string) (*plugins, 
 	if sigCtx.Err() != nil && ctx.Err() == nil {
 		m.Stop()
 		return nil, errors.New("stop requested while the plugins were validating; exiting without starting PostgreSQL")
-	}
-	for _, d := range m.Descriptions() { // pluginhost logged "plugin started" for each
-		if d.ProvidesMode != "" {
-			problems = append(problems, fmt.Sprintf("plugin %s: provides run mode %q, which this entrypoint does not run yet", d.Name, d.ProvidesMode))
-		}
 	}
 	if len(problems) > 0 {
 		m.Stop()
@@ -214,5 +210,50 @@ func (p *plugins) started(ctx context.Context, c pluginhost.Conn, role sdk.Role)
 func (p *plugins) stopping(ctx context.Context) {
 	if p != nil {
 		p.m.Stopping(ctx)
+	}
+}
+
+// modeName is the run mode an enabled plugin provides ("" for direct).
+func (p *plugins) modeName() string {
+	if p == nil {
+		return ""
+	}
+	for _, d := range p.m.Descriptions() {
+		if d.ProvidesMode != "" {
+			return d.ProvidesMode
+		}
+	}
+	return ""
+}
+
+func (p *plugins) roleChanged(ctx context.Context, c pluginhost.Conn, role, previous sdk.Role) {
+	if p == nil {
+		return
+	}
+	if err := p.m.RoleChanged(ctx, c, role, previous); err != nil {
+		p.log.Error("plugin role changed hook failed", zap.Error(err))
+	}
+}
+
+// jobSpecs are the jobs the last configure returned.
+func (p *plugins) jobSpecs() []jobs.Spec {
+	if p == nil {
+		return nil
+	}
+	var out []jobs.Spec
+	for _, j := range p.contrib.Jobs {
+		out = append(out, jobs.Spec{Plugin: j.Plugin, Job: j.Job})
+	}
+	return out
+}
+
+// pushJobResults hands a plugin its jobs' results (kept by the SDK for the
+// healthcheck's probes).
+func (p *plugins) pushJobResults(plugin string, results map[string]sdk.JobResult) {
+	if p == nil {
+		return
+	}
+	if err := p.m.PushJobResults(context.Background(), plugin, results); err != nil {
+		p.log.Warn("cannot pass job results to the plugin", zap.String("plugin", plugin), zap.Error(err))
 	}
 }

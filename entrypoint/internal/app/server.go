@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -12,9 +11,11 @@ import (
 
 	"github.com/pgdock/pgdock/entrypoint/internal/cluster"
 	"github.com/pgdock/pgdock/entrypoint/internal/config"
+	"github.com/pgdock/pgdock/entrypoint/internal/jobs"
 	"github.com/pgdock/pgdock/entrypoint/internal/pluginhost"
 	"github.com/pgdock/pgdock/entrypoint/internal/postmaster"
 	"github.com/pgdock/pgdock/entrypoint/internal/render"
+	"github.com/pgdock/pgdock/plugins/sdk"
 	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
@@ -28,6 +29,8 @@ type server struct {
 	plugins    *plugins
 	ctx        context.Context
 	firstBoot  bool
+	jobs       *jobs.Scheduler // nil when no plugin declared a job
+	provided   string          // the bootstrap provider's marker text
 }
 
 func (s *server) cfg() config.Config { return s.r.cfg }
@@ -57,13 +60,8 @@ func (s *server) renderInput() render.Input {
 
 // configure renders the managed files, with the plugins' contributions.
 func (s *server) configure() error {
-	c := s.cfg()
 	in := s.renderInput()
-	ci := pluginhost.ConfigureInput{
-		PGData: c.PGData, Port: c.Port, SocketDir: c.SocketDir, Superuser: c.User, Database: c.DB,
-		FirstBoot: s.firstBoot, FilesDir: filepath.Join(c.StateDir, "files"),
-	}
-	if err := s.plugins.configure(s.ctx, &in, ci, true); err != nil {
+	if err := s.plugins.configure(s.ctx, &in, s.configureInput(), true); err != nil {
 		return err
 	}
 	return render.Apply(in)
@@ -82,6 +80,9 @@ func (s *server) writeState(phase state.Phase, pid int) {
 // lifecycle runs bootstrap (if needed), configure, run and stop.
 func (s *server) lifecycle(ctx context.Context, firstBoot bool) int {
 	c := s.cfg()
+	if mode := s.plugins.modeName(); mode != "" {
+		return s.runMode(ctx, firstBoot, mode)
+	}
 	s.ctx, s.firstBoot = ctx, firstBoot
 	s.state = newStateWriter(c, s.log(), "direct")
 	if firstBoot {
@@ -94,6 +95,11 @@ func (s *server) lifecycle(ctx context.Context, firstBoot bool) int {
 			s.log().Error("cannot write the managed configuration", zap.Error(err))
 			return ExitError
 		}
+	}
+	if err := s.setupJobs(); err != nil {
+		s.log().Error("invalid plugin jobs", zap.Error(err))
+		s.writeState(phaseStopped, 0)
+		return ExitError
 	}
 	return s.run(ctx)
 }
@@ -132,19 +138,20 @@ func (s *server) bootstrap(ctx context.Context) (int, bool) {
 			}
 		}
 	}()
-	err := cluster.Bootstrap(bctx, cluster.Options{
-		Bin: s.r.bin, PGData: c.PGData, Waldir: c.InitdbWaldir,
-		User: c.User, Password: c.Password, DB: c.DB, InitdbArgs: c.InitdbArgs,
-		HostAuthMethod: c.HostAuthMethod, ExternalAccess: c.ExternalAccess,
-		Port: c.Port, ServerArgs: s.serverArgs, InitDir: c.InitDir, WorkDir: s.r.workDir(),
-		Env: envList(c.Env), ServerEnv: serverEnv(c.Env), Reaper: s.r.reaper,
-		Log: s.log(), Stdout: s.r.o.Stdout, Stderr: s.r.o.Stderr,
-		Configure: s.configure,
-		OnTempServer: func(ctx context.Context, cc cluster.Conn) error {
-			return s.plugins.bootstrap(ctx, pluginhost.Conn{SocketDir: cc.SocketDir, Port: cc.Port, User: cc.User, Database: "postgres", PGData: c.PGData})
-		},
-		StopBudget: c.Timeout,
-	})
+	o := s.clusterOptions()
+	provider, err := s.bootstrapProvider(bctx)
+	if err == nil {
+		err = s.setupJobs() // a bad schedule stops the start before initdb
+	}
+	if err == nil && provider != "" {
+		o.Provide = func(ctx context.Context, dir string) error { return s.provideBootstrap(ctx, provider, dir) }
+	}
+	if err == nil {
+		err = cluster.Bootstrap(bctx, o)
+	}
+	if err == nil && provider != "" {
+		s.recordProvided(provider)
+	}
 	cancel()
 	<-watchDone
 	select {
@@ -161,6 +168,24 @@ func (s *server) bootstrap(ctx context.Context) (int, bool) {
 		return ExitError, false
 	}
 	return ExitOK, true
+}
+
+// clusterOptions are the first boot's options (also for PostBootstrap).
+func (s *server) clusterOptions() cluster.Options {
+	c := s.cfg()
+	return cluster.Options{
+		Bin: s.r.bin, PGData: c.PGData, Waldir: c.InitdbWaldir,
+		User: c.User, Password: c.Password, DB: c.DB, InitdbArgs: c.InitdbArgs,
+		HostAuthMethod: c.HostAuthMethod, ExternalAccess: c.ExternalAccess,
+		Port: c.Port, ServerArgs: s.serverArgs, InitDir: c.InitDir, WorkDir: s.r.workDir(),
+		Env: envList(c.Env), ServerEnv: serverEnv(c.Env), Reaper: s.r.reaper,
+		Log: s.log(), Stdout: s.r.o.Stdout, Stderr: s.r.o.Stderr,
+		Configure: s.configure,
+		OnTempServer: func(ctx context.Context, cc cluster.Conn) error {
+			return s.plugins.bootstrap(ctx, pluginhost.Conn{SocketDir: cc.SocketDir, Port: cc.Port, User: cc.User, Database: "postgres", PGData: c.PGData})
+		},
+		StopBudget: c.Timeout,
+	}
 }
 
 // run starts PostgreSQL and supervises it until it exits.
@@ -184,15 +209,39 @@ func (s *server) run(ctx context.Context) int {
 	rctx, cancelReady := context.WithCancel(ctx)
 	defer cancelReady()
 	go func() { ready <- srv.WaitReady(rctx) }()
+	hooks := s.listenJobHooks(ctx)
+	defer hooks.close()
+	var roleTick <-chan time.Time // direct-mode role changes, only with plugins
+	role := sdk.RoleUnspecified
 
 	for {
 		select {
 		case err := <-ready:
 			ready = nil
 			if err == nil {
+				role = directRole(c.PGData)
+				if s.plugins != nil {
+					s.state.setMode(0, roleName(role))
+				}
 				s.writeState(phaseRunning, srv.PID())
 				s.log().Info("PostgreSQL is ready", since(start))
-				s.plugins.started(ctx, s.conn(), directRole(c.PGData))
+				s.plugins.started(ctx, s.conn(), role)
+				s.startJobs(role)
+				if s.plugins != nil {
+					t := time.NewTicker(modePollRunning)
+					defer t.Stop()
+					roleTick = t.C
+				}
+			}
+		case <-roleTick:
+			if r := directRole(c.PGData); r != role {
+				prev := role
+				role = r
+				s.state.setMode(0, roleName(role))
+				s.writeState(phaseRunning, srv.PID())
+				s.log().Info("role changed", zap.String("role", role.String()), zap.String("previous", prev.String()))
+				s.plugins.roleChanged(ctx, s.conn(), role, prev)
+				s.jobs.SetRole(role)
 			}
 		case <-srv.Done():
 			code := srv.ExitCode()
@@ -249,9 +298,7 @@ func (s *server) stop(srv *postmaster.Process, first postmaster.Mode, reason str
 	// Plugins' stopping hooks get at most a quarter of the budget; the
 	// shutdown ladder gets the rest, so the whole stop fits in TIMEOUT.
 	began := time.Now()
-	hctx, cancelHooks := context.WithTimeout(s.ctx, c.Timeout/4)
-	s.plugins.stopping(hctx)
-	cancelHooks()
+	s.stopHooksAndJobs(c.Timeout / 4)
 	budget := c.Timeout - time.Since(began)
 	escalate := make(chan struct{}, 4)
 	done := make(chan struct{})

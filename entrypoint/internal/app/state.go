@@ -25,7 +25,16 @@ type stateWriter struct {
 	cfg  config.Config
 	log  *zap.Logger
 	mode string
+	// childPID and role are recorded by a mode run (setMode); in direct
+	// mode childPID stays 0 and role is set when the server is ready.
+	childPID    int
+	role        string
+	hooksSocket string
 }
+
+// setMode records the mode child's pid and the node's role for the next
+// writes.
+func (w *stateWriter) setMode(childPID int, role string) { w.childPID, w.role = childPID, role }
 
 func newStateWriter(cfg config.Config, log *zap.Logger, mode string) *stateWriter {
 	return &stateWriter{cfg: cfg, log: log, mode: mode}
@@ -47,6 +56,9 @@ func (w *stateWriter) write(phase state.Phase, postmasterPID int, plugins []stat
 		User:          w.cfg.User,
 		UpdatedAt:     time.Now().UTC(),
 		Plugins:       plugins,
+		HooksSocket:   w.hooksSocket,
+		ModeChildPID:  w.childPID,
+		Role:          w.role,
 	})
 	if err != nil {
 		w.log.Warn("cannot write the state file", zap.Error(err))

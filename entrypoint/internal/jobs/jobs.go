@@ -107,7 +107,7 @@ func New(o Options) (*Scheduler, error) {
 
 // Start starts the schedules.
 func (s *Scheduler) Start() {
-	if len(s.jobs) > 0 {
+	if s != nil && len(s.jobs) > 0 {
 		s.cron.Start()
 		for _, j := range s.jobs {
 			j.log.Info("job scheduled", zap.String("schedule", j.Schedule), zap.Bool("primary_only", j.PrimaryOnly))
@@ -116,8 +116,11 @@ func (s *Scheduler) Start() {
 }
 
 // SetRole records the node's role (primary-only jobs run only on the
-// primary).
+// primary). Start, SetRole and Stop do nothing on a nil Scheduler.
 func (s *Scheduler) SetRole(r sdk.Role) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	s.role = r
 	s.mu.Unlock()

@@ -56,13 +56,16 @@ type State struct {
 	// plugin provides the run mode; 0 in direct mode.
 	ModeChildPID int `json:"mode_child_pid,omitempty"`
 	// Role is the node's role: primary, replica or none; empty when unknown.
-	Role      string    `json:"role,omitempty"`
-	PGData    string    `json:"pgdata"`
-	Port      int       `json:"port"`
-	SocketDir string    `json:"socket_dir"`
-	User      string    `json:"user"` // superuser role name; probes use it in the startup packet only
-	UpdatedAt time.Time `json:"updated_at"`
-	Plugins   []Plugin  `json:"plugins,omitempty"`
+	Role string `json:"role,omitempty"`
+	// HooksSocket is the entrypoint's hooks socket while a mode child runs
+	// (`pgdock-entrypoint hook ...` connects to it).
+	HooksSocket string    `json:"hooks_socket,omitempty"`
+	PGData      string    `json:"pgdata"`
+	Port        int       `json:"port"`
+	SocketDir   string    `json:"socket_dir"`
+	User        string    `json:"user"` // superuser role name; probes use it in the startup packet only
+	UpdatedAt   time.Time `json:"updated_at"`
+	Plugins     []Plugin  `json:"plugins,omitempty"`
 }
 
 // Path returns the state file path inside dir.

@@ -28,7 +28,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   "$bin/initdb" -D "$PGDATA" -U "$FAKE_SUPERUSER" --auth=trust --no-sync >&2 || exit 1
   first=1
 fi
-"$bin/postgres" -D "$PGDATA" -p "$PGPORT" -c "unix_socket_directories=$FAKE_SOCKET" -c listen_addresses= -c fsync=off &
+"$bin/postgres" -D "$PGDATA" -p "$PGPORT" -c "unix_socket_directories=$FAKE_SOCKET" -c listen_addresses=127.0.0.1 -c fsync=off &
 pid=$!
 trap 'echo "fake mode: stop requested" >&2; kill -INT $pid' TERM
 trap 'echo "fake mode: reload" >&2; kill -HUP $pid' HUP

@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pgdock/pgdock/entrypoint/internal/fsutil"
+)
+
+// ProvidedName is the file in PGDATA recording that a bootstrap provider
+// (not initdb) created the cluster.
+const ProvidedName = "pgdock_bootstrap_provided.json"
+
+// bootstrapProvider asks the plugins (Configure on first boot) whether one
+// wants to provide this first boot; "" when none does.
+func (s *server) bootstrapProvider(ctx context.Context) (string, error) {
+	if s.plugins == nil {
+		return "", nil
+	}
+	in := s.renderInput()
+	s.firstBoot = true
+	if err := s.plugins.configure(ctx, &in, s.configureInput(), false); err != nil {
+		return "", err
+	}
+	return s.plugins.contrib.BootstrapProvider, nil
+}
+
+// provideBootstrap runs the provider's command into dir instead of initdb:
+// through the reaper, in its own process group, output to the container
+// log; a stop (ctx) sends SIGTERM to the group and SIGKILL after half the
+// budget.
+func (s *server) provideBootstrap(ctx context.Context, plugin, dir string) error {
+	c, err := s.plugins.m.BootstrapProvide(ctx, plugin, dir)
+	if err != nil {
+		return err
+	}
+	s.provided = c.Marker
+	s.log().Info("a plugin provides the first boot instead of initdb", zap.String("plugin", plugin), zap.String("command", c.Argv[0]))
+	x := exec.Command(c.Argv[0], c.Argv[1:]...)
+	keys := make([]string, 0, len(c.Env))
+	for k := range c.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	x.Env = []string{}
+	for _, k := range keys {
+		x.Env = append(x.Env, k+"="+c.Env[k])
+	}
+	x.Stdout, x.Stderr = s.r.o.Stdout, s.r.o.Stderr
+	x.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	child, err := s.r.reaper.Start(x)
+	if err != nil {
+		return fmt.Errorf("plugin %s: start the bootstrap command: %w", plugin, err)
+	}
+	select {
+	case <-child.Done():
+	case <-ctx.Done():
+		child.KillGroup(syscall.SIGTERM)
+		t := time.NewTimer(s.cfg().Timeout / 2)
+		select {
+		case <-child.Done():
+		case <-t.C:
+			child.KillGroup(syscall.SIGKILL)
+			<-child.Done()
+		}
+		t.Stop()
+	}
+	child.KillGroup(syscall.SIGKILL) // nothing of it outlives it
+	if err := child.Wait(); err != nil {
+		return fmt.Errorf("plugin %s: bootstrap command failed: %w", plugin, err)
+	}
+	return nil
+}
+
+// recordProvided writes ProvidedName into PGDATA.
+func (s *server) recordProvided(plugin string) {
+	data, _ := json.Marshal(map[string]string{"plugin": plugin, "marker": s.provided, "completed": time.Now().UTC().Format(time.RFC3339)})
+	if err := fsutil.WriteFileAtomic(filepath.Join(s.cfg().PGData, ProvidedName), append(data, '\n'), 0o600); err != nil {
+		s.log().Warn("cannot record the bootstrap provider", zap.Error(err))
+	}
+}
