@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -82,6 +83,18 @@ func TestFakeModeProviderOwnsBootstrap(t *testing.T) {
 	assert.Equal(t, postmasterPID(s.PGData), st.PostmasterPID)
 	assert.NotEqual(t, st.ModeChildPID, st.PostmasterPID, "the mode child is not postgres")
 	require.NotEmpty(t, st.HooksSocket)
+
+	// the mode child got the merged configuration and the hooks socket
+	environ, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(st.ModeChildPID), "environ"))
+	require.NoError(t, err)
+	assert.Contains(t, string(environ), "FAKE_MERGED_PORT="+strconv.Itoa(s.Port)+"\x00")
+	assert.Contains(t, string(environ), "PGDOCK_HOOKS_SOCKET="+st.HooksSocket+"\x00")
+
+	// the healthcheck works for a mode child too
+	for _, check := range []string{"readiness", "liveness", "startup", "postgresql", "process"} {
+		code, line := s.health(check)
+		assert.Equal(t, 0, code, "%s: %s", check, line)
+	}
 
 	// the callback runs once per cluster: a second call does nothing
 	hook := exec.Command(binary, "hook", "post-bootstrap", "dbname=postgres")

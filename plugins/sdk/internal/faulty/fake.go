@@ -69,6 +69,8 @@ func (p *plugin) fakeModeCommand(req sdk.ModeCommandRequest) *sdk.Command {
 			"FAKE_ENTRYPOINT":     entry,
 			"FAKE_OWNS_BOOTSTRAP": strconv.FormatBool(p.knobs.ModeOwnsBootstrap),
 			"FAKE_MERGED_PORT":    mergedSetting(req.Merged, "port"),
+			"FAKE_MERGED_HBA":     strings.Join(req.Merged.HBARules, ";"),
+			"FAKE_SECTIONS":       sectionList(req.Merged.Sections),
 		},
 		StopSignal:    "SIGTERM",
 		OwnsBootstrap: p.knobs.ModeOwnsBootstrap,
@@ -152,6 +154,10 @@ func (p *plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Con
 			Schedule: p.knobs.JobSchedule, PrimaryOnly: true, TimeoutSeconds: int(p.knobs.JobTimeout.Seconds()),
 		}}
 	}
+	if target, rest, ok := strings.Cut(p.knobs.Section, ":"); ok {
+		name, content, _ := strings.Cut(rest, ":")
+		c.Sections = []sdk.Section{{Target: target, Name: name, Content: []byte(content)}}
+	}
 	c.WantsBootstrap = p.knobs.ProvideBootstrap && req.Server.FirstBoot
 	return c, nil
 }
@@ -184,4 +190,12 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+func sectionList(in []sdk.Section) string {
+	var out []string
+	for _, s := range in {
+		out = append(out, s.Name+"="+string(s.Content))
+	}
+	return strings.Join(out, ",")
 }

@@ -31,6 +31,9 @@ type knobs struct {
 	// HBA is a pg_hba rule the plugin contributes; After its "after" list.
 	HBA   string
 	After string
+	// Section is "<target>:<name>:<JSON object>", a section contributed
+	// to another plugin.
+	Section string
 }
 
 // knobError is a bad knob value, naming its variable.
@@ -87,5 +90,6 @@ func knobsFromEnv(name string, getenv func(string) string) (knobs, []*knobError)
 	duration("JOB_TIMEOUT", &k.JobTimeout)
 	k.HBA = getenv(prefix + "HBA")
 	k.After = getenv(prefix + "AFTER")
+	k.Section = getenv(prefix + "SECTION")
 	return k, errs
 }

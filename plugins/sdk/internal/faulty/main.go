@@ -29,6 +29,7 @@
 //	<NAME>_JOB_TIMEOUT          the job's timeout (whole seconds)
 //	<NAME>_HBA                  a pg_hba rule the plugin contributes
 //	<NAME>_AFTER                comma list of plugins it runs after
+//	<NAME>_SECTION              <target>:<name>:<JSON object>, a section contributed to another plugin
 package main
 
 import (
