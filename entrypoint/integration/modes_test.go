@@ -148,6 +148,11 @@ func TestFakeModeHostBootstrapThenChildDeath(t *testing.T) {
 	assert.Equal(t, "0", s.query("postgres", "pw", "app", "SELECT count(*)::text FROM t"))
 	st := s.waitState(func(st state.State) bool { return st.Phase == state.PhaseRunning && st.PostmasterPID > 0 }, 10*time.Second)
 	pm := st.PostmasterPID
+	// SIGHUP: the managed files are regenerated and the mode child reloads
+	p.signal(syscall.SIGHUP)
+	p.waitFor("fake mode: reload", 1, 10*time.Second)
+	p.waitFor("received SIGHUP, reloading configuration files", 1, 10*time.Second)
+	assert.Contains(t, p.out.String(), "configuration reloaded (SIGHUP sent to the mode child)")
 	require.NoError(t, syscall.Kill(st.ModeChildPID, syscall.SIGKILL))
 	code := p.wait(30 * time.Second)
 	assert.NotEqual(t, 0, code)
@@ -220,6 +225,12 @@ func TestJobRunsEverySecondAndStopsInsideTimeout(t *testing.T) {
 	out := p.out.String()
 	assert.Contains(t, out, "job says hi")
 	assert.Contains(t, out, "job finished")
+	// the plugin's health reports its job's last result, also to the
+	// healthcheck, which probes the plugin without passing results
+	require.Eventually(t, func() bool {
+		_, line := s.health("readiness", "--format", "json")
+		return strings.Contains(line, `"job.tick":"exit=0 running=`)
+	}, 10*time.Second, 100*time.Millisecond)
 	p.waitFor("job tick skipped: the previous run is still running", 1, 10*time.Second)
 	began := time.Now()
 	p.signal(syscall.SIGTERM)
