@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -121,6 +122,50 @@ type member struct {
 	p    *proc
 }
 
+// launch starts the member's entrypoint. At cleanup (before the harness
+// SIGKILLs the entrypoint's group) it is stopped with SIGTERM, so that it
+// stops Patroni, which runs in a process group of its own; a Patroni left
+// behind anyway is killed by its pid.
+func (m *member) launch() {
+	m.p = m.start()
+	p := m.p
+	m.t.Cleanup(func() {
+		if !p.exited() {
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-p.done:
+			case <-time.After(30 * time.Second):
+				m.t.Errorf("%s: entrypoint still running 30 s after SIGTERM", m.name)
+			}
+		}
+		for _, pid := range patroniProcesses(m.State) {
+			m.t.Errorf("%s: Patroni (pid %d) outlived its entrypoint", m.name, pid)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+}
+
+// patroniProcesses lists live patroni processes whose command line names a
+// file under dir.
+func patroniProcesses(dir string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || zombie(pid) {
+			continue
+		}
+		if strings.Contains(string(cmdline), "patroni") && strings.Contains(string(cmdline), dir+"/") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
 // patroniNode asks the member's Patroni REST API for its role and state.
 func (m *member) patroniNode() (role, state string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -193,7 +238,7 @@ func TestPatroniThreeEntrypoints(t *testing.T) {
 	ms := newMembers(t, 3, etcd)
 	start := time.Now()
 	for _, m := range ms {
-		m.p = m.start()
+		m.launch()
 	}
 	var leader *member
 	pollUntil(t, "one leader and two streaming replicas", 120*time.Second, func() error {
@@ -279,7 +324,7 @@ func TestPatroniThreeEntrypoints(t *testing.T) {
 	assert.False(t, alive(postmasterPID(old.PGData)), "the old leader's PostgreSQL stopped")
 
 	// Restarted, the old leader rejoins as a replica; the init script does not run again.
-	old.p = old.start()
+	old.launch()
 	pollUntil(t, old.name+" rejoins as a replica", 60*time.Second, func() error {
 		if old.p.exited() {
 			t.Fatalf("entrypoint %s exited with %d:\n%s", old.name, old.p.code, old.p.out.String())
