@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -37,7 +38,8 @@ type modeRun struct {
 	postMu sync.Mutex // one post-bootstrap at a time
 	// bootstrapped is closed once the first-boot steps are done: at once
 	// unless the provider owns this first boot, else when its
-	// post-bootstrap callback succeeded. Readiness (Started hooks, jobs)
+	// post-bootstrap callback succeeded, or when the node turns out to be
+	// a replica (no callback comes there). Readiness (Started hooks, jobs)
 	// waits for it, so plugins' Bootstrap hooks run before Started.
 	bootstrapped chan struct{}
 	bootOnce     sync.Once
@@ -198,6 +200,10 @@ func (s *server) superviseMode(ctx context.Context, mr *modeRun) int {
 		case st := <-statuses:
 			last = st
 			if !started {
+				if bootstrapped != nil && s.bootstrapDoneElsewhere(st) {
+					mr.markBootstrapped()
+					bootstrapped = nil
+				}
 				if !st.Ready || bootstrapped != nil {
 					if st.PostmasterPID != pmPID {
 						pmPID = st.PostmasterPID
@@ -248,6 +254,18 @@ func (s *server) superviseMode(ctx context.Context, mr *modeRun) int {
 			}
 		}
 	}
+}
+
+// bootstrapDoneElsewhere reports, on a first boot the provider owns, that
+// no post-bootstrap callback will come to this node: it is a replica (its
+// data came from the primary), or PGDATA already records the first-boot
+// steps (copied with the data, or done by an earlier run).
+func (s *server) bootstrapDoneElsewhere(st sdk.ModeStatus) bool {
+	if st.Ready && st.Role == sdk.RoleReplica {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(s.cfg().PGData, cluster.PostBootstrapName))
+	return err == nil
 }
 
 func roleName(r sdk.Role) string {
