@@ -129,17 +129,19 @@ type node struct {
 }
 
 type cluster struct {
-	t      *testing.T
-	base   string
-	uid    int
-	gid    int
-	bin    string
-	nodes  []*node
-	cfgs   []Config // each node's configuration, as Load returned it
-	etcd   *proc
-	procs  []*proc
-	env    []string
-	logDir string
+	t        *testing.T
+	base     string
+	uid      int
+	gid      int
+	bin      string
+	nodes    []*node
+	cfgs     []Config // each node's configuration, as Load returned it
+	etcd     *proc
+	etcdArgs []string
+	etcdURL  string
+	procs    []*proc
+	env      []string
+	logDir   string
 }
 
 func (c *cluster) cred() *syscall.Credential {
@@ -228,28 +230,12 @@ func newCluster(t *testing.T, members int, extra map[string]string) *cluster {
 	clientPort, peerPort := freePort(t), freePort(t)
 	client := "http://127.0.0.1:" + strconv.Itoa(clientPort)
 	peer := "http://127.0.0.1:" + strconv.Itoa(peerPort)
-	c.etcd = startProc(t, "etcd", filepath.Join(c.logDir, "etcd.log"), nil, []string{"PATH=/usr/bin:/bin"},
-		etcdBin, "--name", "e1", "--data-dir", filepath.Join(base, "etcd"),
+	c.etcdArgs = []string{etcdBin, "--name", "e1", "--data-dir", filepath.Join(base, "etcd"),
 		"--listen-client-urls", client, "--advertise-client-urls", client,
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "e1="+peer, "--initial-cluster-state", "new")
-	c.procs = append(c.procs, c.etcd)
-	hc := &http.Client{Timeout: time.Second}
-	waitFor(t, "etcd healthy", 30*time.Second, func() error {
-		if c.etcd.exited() {
-			return fmt.Errorf("etcd exited: %v", c.etcd.err)
-		}
-		resp, err := hc.Get(client + "/health")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("HTTP %d", resp.StatusCode)
-		}
-		return nil
-	})
-
+		"--initial-cluster", "e1=" + peer, "--initial-cluster-state", "new"}
+	c.etcdURL = client
+	c.startEtcd()
 	scope := "pgdock-test-" + strconv.Itoa(os.Getpid())
 	for i := 1; i <= members; i++ {
 		n := &node{name: "node" + strconv.Itoa(i), pgport: freePort(t)}
@@ -294,6 +280,29 @@ func newCluster(t *testing.T, members int, extra map[string]string) *cluster {
 		c.env = append(c.env, k+"="+v)
 	}
 	return c
+}
+
+// startEtcd starts (or restarts, on the same data directory) the etcd
+// member and waits until it is healthy.
+func (c *cluster) startEtcd() {
+	t := c.t
+	c.etcd = startProc(t, "etcd", filepath.Join(c.logDir, "etcd.log"), nil, []string{"PATH=/usr/bin:/bin"}, c.etcdArgs...)
+	c.procs = append(c.procs, c.etcd)
+	hc := &http.Client{Timeout: time.Second}
+	waitFor(t, "etcd healthy", 30*time.Second, func() error {
+		if c.etcd.exited() {
+			return fmt.Errorf("etcd exited: %v", c.etcd.err)
+		}
+		resp, err := hc.Get(c.etcdURL + "/health")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		return nil
+	})
 }
 
 func (c *cluster) start(n *node) {
@@ -597,4 +606,43 @@ func TestClusterKill9SyncNoLostWrites(t *testing.T) {
 	}
 	t.Logf("writes: %d attempted, %d acknowledged, %d acknowledged but lost", attempts, len(acked), len(lost))
 	assert.Empty(t, lost, "acknowledged writes missing on the new leader")
+}
+
+// TestClusterETCDOutage: Patroni 3's documented behaviour without its DCS
+// (failsafe_mode off): the leader cannot renew its key and demotes itself
+// to a read-only replica after the ttl, so no member accepts writes; the
+// health details say so. With etcd back, a leader is elected again.
+func TestClusterETCDOutage(t *testing.T) {
+	c := newCluster(t, 2, nil)
+	for _, n := range c.nodes {
+		c.start(n)
+	}
+	leader := c.waitFormed()
+	stopped := time.Now()
+	require.True(t, c.etcd.stop(syscall.SIGKILL, 10*time.Second))
+	waitFor(t, "the leader demotes itself without etcd", time.Duration(3*clusterTTL)*time.Second, func() error {
+		if _, err := c.leader(); err == nil {
+			return errors.New("a primary still runs")
+		}
+		out, err := c.psql(leader, "SELECT pg_is_in_recovery()")
+		if err != nil {
+			return err
+		}
+		if out != "t" {
+			return fmt.Errorf("pg_is_in_recovery on the old leader: %s", out)
+		}
+		return nil
+	})
+	t.Logf("etcd down: no primary %s after etcd stopped (ttl %d s)", time.Since(stopped).Round(100*time.Millisecond), clusterTTL)
+	h := HealthOf(context.Background(), leader.rest, leader.name)
+	assert.Equal(t, "replica", h.Details["role"], "health details: %v", h.Details)
+	assert.Equal(t, "running", h.Details["state"], "PostgreSQL keeps running read-only: %v", h.Details)
+
+	back := time.Now()
+	c.startEtcd()
+	waitFor(t, "a leader again with etcd back", 60*time.Second, func() error {
+		_, err := c.leader()
+		return err
+	})
+	t.Logf("etcd back: a primary again %s after etcd restarted", time.Since(back).Round(100*time.Millisecond))
 }
