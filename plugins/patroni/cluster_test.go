@@ -606,6 +606,29 @@ func TestClusterKill9SyncNoLostWrites(t *testing.T) {
 	}
 	t.Logf("writes: %d attempted, %d acknowledged, %d acknowledged but lost", attempts, len(acked), len(lost))
 	assert.Empty(t, lost, "acknowledged writes missing on the new leader")
+
+	// The killed leader, restarted, rejoins as a replica (crash recovery,
+	// pg_rewind when its timeline diverged) and holds every row.
+	total, err := c.psql(newLeader, "SELECT count(*) FROM pgdock_w")
+	require.NoError(t, err)
+	c.start(leader)
+	waitFor(t, leader.name+" rejoins as a replica after kill -9", 90*time.Second, func() error {
+		if leader.patroni.exited() {
+			t.Fatalf("patroni %s exited: %v", leader.name, leader.patroni.err)
+		}
+		st := StatusOf(context.Background(), leader.rest, leader.server.PGData)
+		if st.Role != sdk.RoleReplica || !st.Ready {
+			return fmt.Errorf("%s ready=%t (%s)", st.Role, st.Ready, st.Message)
+		}
+		out, err := c.psql(leader, "SELECT count(*) FROM pgdock_w")
+		if err != nil {
+			return err
+		}
+		if out != total {
+			return fmt.Errorf("%s rows, the leader has %s", out, total)
+		}
+		return nil
+	})
 }
 
 // TestClusterETCDOutage: Patroni 3's documented behaviour without its DCS
