@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgdock/pgdock/entrypoint/internal/testpg"
+	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
 // Patroni mode through the entrypoint: three pgdock-entrypoint processes with
@@ -276,6 +278,29 @@ func TestPatroniThreeEntrypoints(t *testing.T) {
 	})
 	t.Logf("three entrypoints: healthy cluster %s after start, leader %s", time.Since(start).Round(100*time.Millisecond), leader.name)
 
+	// The state file and the healthcheck follow Patroni: mode, role and the
+	// postmaster Patroni started.
+	for _, m := range ms {
+		want := "replica"
+		if m == leader {
+			want = "primary"
+		}
+		pollUntil(t, m.name+": state file and healthcheck", 15*time.Second, func() error {
+			st, err := state.Read(m.State)
+			if err != nil {
+				return err
+			}
+			if st.Mode != "patroni" || st.Role != want || !slices.Contains(patroniProcesses(m.State), st.ModeChildPID) || st.PostmasterPID != postmasterPID(m.PGData) {
+				return fmt.Errorf("state mode %q role %q (want %s) mode child %d (patroni: %v) postmaster %d (PGDATA says %d)",
+					st.Mode, st.Role, want, st.ModeChildPID, patroniProcesses(m.State), st.PostmasterPID, postmasterPID(m.PGData))
+			}
+			if code, out := m.health("readiness"); code != 0 {
+				return fmt.Errorf("pgdock-healthcheck readiness: %d %s", code, out)
+			}
+			return nil
+		})
+	}
+
 	// POSTGRES_DB and the init script exist once, replicated everywhere.
 	assert.Equal(t, "1", leader.query("postgres", patroniSuperPassword, "appdb", "SELECT count(*)::text FROM init_ran"))
 	c, err := leader.connect("postgres", patroniSuperPassword, "appdb")
@@ -322,6 +347,16 @@ func TestPatroniThreeEntrypoints(t *testing.T) {
 	assert.NotEqual(t, old.name, leader.name)
 	t.Logf("failover after SIGTERM of the leader's entrypoint: %s", time.Since(sigterm).Round(10*time.Millisecond))
 	assert.False(t, alive(postmasterPID(old.PGData)), "the old leader's PostgreSQL stopped")
+	pollUntil(t, "the new leader's state file says primary", 10*time.Second, func() error {
+		st, err := state.Read(leader.State)
+		if err != nil {
+			return err
+		}
+		if st.Role != "primary" || st.PostmasterPID != postmasterPID(leader.PGData) {
+			return fmt.Errorf("role %q postmaster %d", st.Role, st.PostmasterPID)
+		}
+		return nil
+	})
 
 	// Restarted, the old leader rejoins as a replica; the init script does not run again.
 	old.launch()
