@@ -359,8 +359,9 @@ func (m *Manager) ModeStatus(ctx context.Context) (sdk.ModeStatus, error) {
 
 // BootstrapProvide asks plugin name (Contribution.BootstrapProvider) for
 // the command that replaces initdb. It uses the input of the last Configure
-// call.
-func (m *Manager) BootstrapProvide(ctx context.Context, name string) (*sdk.BootstrapCommand, error) {
+// call, with dataDir as the data directory the command must fill (the host
+// moves it into PGDATA afterwards).
+func (m *Manager) BootstrapProvide(ctx context.Context, name, dataDir string) (*sdk.BootstrapCommand, error) {
 	inst := m.instance(name)
 	if inst == nil {
 		return nil, fmt.Errorf("plugin %s is not running", name)
@@ -373,7 +374,9 @@ func (m *Manager) BootstrapProvide(ctx context.Context, name string) (*sdk.Boots
 	}
 	hctx, cancel := m.hookCtx(ctx)
 	defer cancel()
-	c, err := inst.rpc.BootstrapProvide(hctx, sdk.BootstrapProvideRequest{Env: inst.env, Server: inst.server(*in)})
+	server := inst.server(*in)
+	server.PGData = dataDir
+	c, err := inst.rpc.BootstrapProvide(hctx, sdk.BootstrapProvideRequest{Env: inst.env, Server: server})
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", name, err)
 	}
