@@ -229,6 +229,7 @@ func (s *server) superviseMode(ctx context.Context, mr *modeRun) int {
 			}
 		case <-child.Done():
 			child.KillGroup(syscall.SIGKILL) // whatever the mode child left behind
+			s.jobs.Stop(s.cfg().Timeout / 4)
 			s.state.setMode(0, "")
 			s.writeState(phaseStopped, 0)
 			code := child.ExitCode()

@@ -219,8 +219,8 @@ func (s *server) run(ctx context.Context) int {
 		case err := <-ready:
 			ready = nil
 			if err == nil {
-				role = directRole(c.PGData)
-				if s.plugins != nil {
+				if s.plugins != nil { // no plugin: nobody to tell, nothing read
+					role = directRole(c.PGData)
 					s.state.setMode(0, roleName(role))
 				}
 				s.writeState(phaseRunning, srv.PID())
@@ -246,6 +246,7 @@ func (s *server) run(ctx context.Context) int {
 		case <-srv.Done():
 			code := srv.ExitCode()
 			srv.KillGroup(syscall.SIGKILL) // leftover backends of a dead postmaster
+			s.jobs.Stop(c.Timeout / 4)
 			s.writeState(phaseStopped, 0)
 			if code == 0 {
 				s.log().Warn("PostgreSQL exited on its own", zap.String("status", srv.Describe()))
