@@ -301,6 +301,17 @@ func TestPatroniThreeEntrypoints(t *testing.T) {
 		})
 	}
 
+	// A fourth entrypoint under the leader's name is refused before it
+	// touches anything.
+	dup := newMembers(t, 1, etcd)[0]
+	dup.set("PATRONI_NAME", leader.name, "PATRONI_SCOPE", leader.env["PATRONI_SCOPE"])
+	code, out := dup.run()
+	assert.Equal(t, 1, code, "a second member named %s", leader.name)
+	assert.Contains(t, out, "already used by another live member")
+	assert.Contains(t, out, "PATRONI_NAME")
+	entries, _ := os.ReadDir(dup.PGData)
+	assert.Empty(t, entries, "nothing written for the refused member; output:\n%s", out)
+
 	// POSTGRES_DB and the init script exist once, replicated everywhere.
 	assert.Equal(t, "1", leader.query("postgres", patroniSuperPassword, "appdb", "SELECT count(*)::text FROM init_ran"))
 	c, err := leader.connect("postgres", patroniSuperPassword, "appdb")
@@ -371,4 +382,24 @@ func TestPatroniThreeEntrypoints(t *testing.T) {
 		return nil
 	})
 	assert.Equal(t, "1", leader.query("postgres", patroniSuperPassword, "appdb", "SELECT count(*)::text FROM init_ran"))
+}
+
+// TestPatroniBadInputTouchesNothing: the plugin's problems are reported all at
+// once, naming each variable, before anything is written into PGDATA (the
+// host may have created the empty directory); no password leaks.
+func TestPatroniBadInputTouchesNothing(t *testing.T) {
+	testpg.Setup(t)
+	s := newSite(t)
+	s.unset("POSTGRES_INITDB_ARGS")
+	s.set("PGDOCK_PLUGIN_DIR", patroniPluginDir(t), "PATRONI_ENABLE", "yes", "POSTGRES_PASSWORD", "pw-secret-1",
+		"ETCD_HOSTS", "http://etcd:2379", "PATRONI_TTL", "20", "PATRONI_REST_USERNAME", "admin",
+		"PATRONI_SYNCHRONOUS_MODE", "maybe", "PATRONI_WATCHDOG_MODE", "off")
+	code, out := s.run()
+	assert.Equal(t, 1, code)
+	for _, want := range []string{"REPLICATION_PASSWORD", "ETCD_HOSTS", "PATRONI_TTL", "PATRONI_REST_PASSWORD", "PATRONI_SYNCHRONOUS_MODE", "PATRONI_WATCHDOG_MODE"} {
+		assert.Contains(t, out, want)
+	}
+	assert.NotContains(t, out, "pw-secret-1")
+	entries, _ := os.ReadDir(s.PGData)
+	assert.Empty(t, entries, "nothing written into PGDATA")
 }

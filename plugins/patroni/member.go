@@ -16,7 +16,7 @@ import (
 
 // ErrNameTaken is CheckName's error when another live member uses
 // PATRONI_NAME.
-var ErrNameTaken = errors.New("PATRONI_NAME is already used by another live member of the cluster")
+var ErrNameTaken = errors.New("already used by another live member of the cluster")
 
 // memberKey is Patroni's etcd3 key of a member (default namespace /service).
 func memberKey(scope, name string) string { return "/service/" + scope + "/members/" + name }
@@ -64,7 +64,7 @@ func CheckName(ctx context.Context, c Config, client *http.Client) error {
 	if json.Unmarshal(body, &n) != nil || n.Patroni.Scope != c.Scope {
 		return nil
 	}
-	return fmt.Errorf("%w: %q (scope %q) answers at %s; give every member its own PATRONI_NAME", ErrNameTaken, c.Name, c.Scope, strings.TrimSuffix(m.APIURL, "/patroni"))
+	return fmt.Errorf("%q is %w: the member of scope %q with this name answers at %s; give every member its own PATRONI_NAME", c.Name, ErrNameTaken, c.Scope, strings.TrimSuffix(m.APIURL, "/patroni"))
 }
 
 // etcdGet reads one key through etcd's v3 JSON gateway, trying each host;

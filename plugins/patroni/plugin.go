@@ -29,7 +29,7 @@ const Mode = "patroni"
 // Other variables the plugin reads besides the contract's patroni ones.
 const EnvLogLevel = "LOG_LEVEL"
 
-// nameCheckTimeout bounds CheckName in ModeCommand.
+// nameCheckTimeout bounds CheckName in Validate.
 const nameCheckTimeout = 5 * time.Second
 
 // Plugin is the Patroni mode provider.
@@ -91,9 +91,19 @@ func (p *Plugin) Describe(context.Context) (sdk.Description, error) {
 	}, nil
 }
 
-// Validate reports every problem of the patroni variables.
-func (p *Plugin) Validate(_ context.Context, env map[string]string) ([]sdk.Problem, error) {
-	_, problems := Load(env, p.sys)
+// Validate reports every problem of the patroni variables and, when they
+// are valid, refuses a PATRONI_NAME a live member already uses (before the
+// host touches PGDATA).
+func (p *Plugin) Validate(ctx context.Context, env map[string]string) ([]sdk.Problem, error) {
+	c, problems := Load(env, p.sys)
+	if len(problems) > 0 {
+		return problems, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, nameCheckTimeout)
+	defer cancel()
+	if err := CheckName(cctx, c, nil); err != nil {
+		problems = append(problems, sdk.Problem{Var: EnvName, Message: err.Error()})
+	}
 	return problems, nil
 }
 
@@ -145,16 +155,10 @@ func (p *Plugin) render(env map[string]string, server sdk.Server) (sdk.File, err
 // user) and returns patroni with a deliberately built environment. Patroni
 // owns bootstrap: it runs initdb or pg_basebackup itself and calls
 // `pgdock-entrypoint hook post-bootstrap` on the node that bootstraps.
-func (p *Plugin) ModeCommand(ctx context.Context, req sdk.ModeCommandRequest) (*sdk.Command, error) {
+func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sdk.Command, error) {
 	c, problems := Load(req.Env, p.sys)
 	if len(problems) > 0 {
 		return nil, problemsError(problems)
-	}
-	cctx, cancel := context.WithTimeout(ctx, nameCheckTimeout)
-	err := CheckName(cctx, c, nil)
-	cancel()
-	if err != nil {
-		return nil, err
 	}
 	if req.Server.FilesDir == "" {
 		return nil, errors.New("the host gave no files directory for patroni.yml")
