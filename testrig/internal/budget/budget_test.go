@@ -63,3 +63,42 @@ func TestAccountEmpty(t *testing.T) {
 	assert.Equal(t, NotMeasured, a.Checks()[0].Verdict)
 	assert.Equal(t, "not measured", NotMeasured.String())
 }
+
+func TestAdvisoryGoalsAreReportedNotMissed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		advise  bool
+		want    Verdict
+		failing int
+	}{
+		{name: "enforced", advise: false, want: Missed, failing: 1},
+		{name: "reported", advise: true, want: Over, failing: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := NewAccount(PlanStartup, GoalHealthy)
+			if tc.advise {
+				a.Advise(Goal)
+			}
+			a.Add(MetricHealthy, 6*time.Second)
+			var goal Check
+			for _, c := range a.Checks() {
+				if c.Budget.Source == Goal {
+					goal = c
+				}
+				if c.Budget.Source == Plan && c.Verdict != Met {
+					t.Fatalf("plan budget: %v, want met", c.Verdict)
+				}
+			}
+			if goal.Verdict != tc.want {
+				t.Fatalf("goal verdict %v, want %v", goal.Verdict, tc.want)
+			}
+			if n := len(a.Failures()); n != tc.failing {
+				t.Fatalf("%d failures, want %d", n, tc.failing)
+			}
+			a.Add(MetricHealthy, 31*time.Second) // the plan's budget is never advisory
+			if len(a.Failures()) == 0 {
+				t.Fatal("a missed plan budget must fail")
+			}
+		})
+	}
+}

@@ -38,12 +38,18 @@ type RunConfig struct {
 	Keep     bool
 	Root     string
 	LogLevel string
+	Goals    string // "enforce" (default) or "report"
 }
 
 // Validate checks the flags.
 func (c *RunConfig) Validate() error {
 	if _, err := zapcore.ParseLevel(c.LogLevel); err != nil {
 		return fmt.Errorf("--log-level %q: accepted: debug, info, warn, error", c.LogLevel)
+	}
+	switch c.Goals {
+	case "", "enforce", "report":
+	default:
+		return fmt.Errorf("--goals %q: accepted: enforce, report", c.Goals)
 	}
 	if c.Root == "" {
 		root, err := findRoot()
@@ -158,6 +164,7 @@ func runCmd(code *int, stdout io.Writer) *cobra.Command {
 	f.BoolVar(&cfg.Keep, "keep", false, "leave a failed scenario's stacks up for inspection (the next run sweeps them)")
 	f.StringVar(&cfg.Root, "root", "", "repository root holding compose/ (default: found from the working directory)")
 	f.StringVar(&cfg.LogLevel, "log-level", "warn", "rig log level on stderr: debug, info, warn, error")
+	f.StringVar(&cfg.Goals, "goals", "enforce", "pgdock's own time goals (≤ 5 s healthy, ≤ 2 s stop): enforce (a miss fails) or report (a miss is reported, not a failure; the plan's 30 s budgets are always enforced)")
 	return c
 }
 
@@ -217,6 +224,8 @@ func run(parent context.Context, cfg RunConfig, selected []scenario.Scenario, st
 			RunID:    runID,
 			Log:      log,
 			Progress: pr,
+
+			ReportGoals: cfg.Goals == "report",
 		},
 		Scenarios: selected,
 		Keep:      cfg.Keep,
