@@ -203,7 +203,8 @@ func newMembers(t *testing.T, n int, etcd string) []*member {
 			"PATRONI_REST_CONNECT_HOST", "127.0.0.1", "ETCD_HOSTS", etcd,
 			"PATRONI_TTL", "10", "PATRONI_LOOP_WAIT", "2", "PATRONI_RETRY_TIMEOUT", "4",
 			"POSTGRES_PASSWORD", patroniSuperPassword, "REPLICATION_PASSWORD", patroniReplPassword,
-			"POSTGRES_DB", "appdb", "TIMEOUT", "20")
+			"POSTGRES_DB", "appdb", "TIMEOUT", "20",
+			"POSTGRESQL_CONFIG_WORK_MEM", "8MB", "PG_HBA_ADD_1", "host all all 192.0.2.0/24 reject")
 		s.script("10-once.sql", "CREATE TABLE init_ran(node text DEFAULT current_setting('cluster_name'), at timestamptz DEFAULT now()); INSERT INTO init_ran DEFAULT VALUES;\n", 0o644)
 		ms = append(ms, m)
 	}
@@ -312,6 +313,15 @@ func TestPatroniThreeEntrypoints(t *testing.T) {
 	entries, _ := os.ReadDir(dup.PGData)
 	assert.Empty(t, entries, "nothing written for the refused member; output:\n%s", out)
 
+	// The host's merged configuration reaches Patroni: a POSTGRESQL_CONFIG_*
+	// setting and a PG_HBA_ADD_n rule are in force on every member.
+	for _, m := range ms {
+		assert.Equal(t, "8MB", m.query("postgres", patroniSuperPassword, "postgres", "SHOW work_mem"), m.name)
+		hba, err := os.ReadFile(filepath.Join(m.PGData, "pg_hba.conf"))
+		require.NoError(t, err)
+		assert.Contains(t, string(hba), "host all all 192.0.2.0/24 reject", "%s: Patroni's pg_hba.conf", m.name)
+	}
+
 	// POSTGRES_DB and the init script exist once, replicated everywhere.
 	assert.Equal(t, "1", leader.query("postgres", patroniSuperPassword, "appdb", "SELECT count(*)::text FROM init_ran"))
 	c, err := leader.connect("postgres", patroniSuperPassword, "appdb")
@@ -382,6 +392,19 @@ func TestPatroniThreeEntrypoints(t *testing.T) {
 		return nil
 	})
 	assert.Equal(t, "1", leader.query("postgres", patroniSuperPassword, "appdb", "SELECT count(*)::text FROM init_ran"))
+
+	// A reload (SIGHUP) rewrites patroni.yml without losing the merged
+	// configuration, and Patroni keeps serving.
+	leader.p.signal(syscall.SIGHUP)
+	leader.p.waitFor("configuration reloaded", 1, 10*time.Second)
+	yml, err := os.ReadFile(filepath.Join(leader.State, "files", "patroni", "patroni.yml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(yml), "host all all 192.0.2.0/24 reject")
+	assert.Contains(t, string(yml), "work_mem: 8MB")
+	pollUntil(t, "the leader after the reload", 10*time.Second, func() error {
+		_, err := leaderOf(ms)
+		return err
+	})
 }
 
 // TestPatroniBadInputTouchesNothing: the plugin's problems are reported all at
