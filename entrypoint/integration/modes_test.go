@@ -134,6 +134,17 @@ func TestFakeModeProviderOwnsBootstrap(t *testing.T) {
 	assert.Equal(t, 0, p2.wait(30*time.Second))
 }
 
+// TestInitRefusedWhenTheModeProviderOwnsBootstrap: `init` would create a
+// cluster the provider must create itself.
+func TestInitRefusedWhenTheModeProviderOwnsBootstrap(t *testing.T) {
+	s := newSite(t)
+	s.withFakeMode(true)
+	code, out := s.run("init")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "plugin faulty provides the run mode and creates the cluster itself")
+	assert.False(t, fileExists(filepath.Join(s.PGData, "PG_VERSION")))
+}
+
 // TestFakeModeHostBootstrapThenChildDeath: a provider that does not own
 // bootstrap gets the host's usual first boot; the mode child's death ends
 // the entrypoint with a non-zero status and nothing of its group survives.

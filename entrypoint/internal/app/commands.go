@@ -55,6 +55,13 @@ func Init(o Options, serverArgs []string, enforce bool) int {
 	defer pl.stop()
 	s := &server{r: r, sigs: sigs, tls: tls, serverArgs: r.postgresArgs(serverArgs), plugins: pl, ctx: context.Background(), firstBoot: true}
 	s.state = newStateWriter(r.cfg, r.log, "init")
+	if owner, err := s.modeOwnsBootstrap(context.Background()); err != nil || owner != "" {
+		if err == nil {
+			err = fmt.Errorf("plugin %s provides the run mode and creates the cluster itself (it owns bootstrap): start the container instead of running init", owner)
+		}
+		r.log.Error("init", zap.Error(err))
+		return ExitError
+	}
 	code, ok = s.bootstrap(context.Background())
 	if !ok {
 		return code

@@ -428,3 +428,27 @@ func (s *server) runJobNow(ctx context.Context, args []string) (string, error) {
 	}
 	return fmt.Sprintf("job %s of plugin %s done in %s", args[1], args[0], res.Finished.Sub(res.Started).Round(time.Millisecond)), nil
 }
+
+// modeOwnsBootstrap asks the mode provider, if any, whether it creates the
+// cluster itself; it returns the provider's name when it does.
+func (s *server) modeOwnsBootstrap(ctx context.Context) (string, error) {
+	if s.plugins.modeName() == "" {
+		return "", nil
+	}
+	in := s.renderInput()
+	if err := s.plugins.configure(ctx, &in, s.configureInput(), false); err != nil {
+		return "", err
+	}
+	merged, err := mergedConfig(in)
+	if err != nil {
+		return "", err
+	}
+	cmd, err := s.plugins.m.ModeCommand(ctx, merged, s.plugins.contrib.Sections)
+	if err != nil {
+		return "", err
+	}
+	if cmd.OwnsBootstrap {
+		return cmd.Plugin, nil
+	}
+	return "", nil
+}
