@@ -7,6 +7,9 @@ BIN       := $(CURDIR)/bin
 RUN       := $(CURDIR)/.run
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
+# grpcnotrace drops grpc's golang.org/x/net/trace (and html/template with it): smaller
+# binaries and ~0.45 MiB less idle RSS for the entrypoint; pgdock never enables grpc tracing.
+BUILDTAGS ?= grpcnotrace
 MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/patroni plugins/bundle testrig bench
 PLUGINS   := example patroni
 UP_PORT   ?= 55432
@@ -25,13 +28,13 @@ deps:
 ## build: every binary into bin/ (plugins into bin/plugins with their SHA256SUMS)
 build:
 	@mkdir -p $(BIN)/plugins
-	cd entrypoint && $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pgdock-entrypoint ./cmd/pgdock-entrypoint
-	cd healthcheck && $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pgdock-healthcheck ./cmd/pgdock-healthcheck
+	cd entrypoint && $(GO) build -tags '$(BUILDTAGS)' -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pgdock-entrypoint ./cmd/pgdock-entrypoint
+	cd healthcheck && $(GO) build -tags '$(BUILDTAGS)' -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pgdock-healthcheck ./cmd/pgdock-healthcheck
 	@for p in $(PLUGINS); do \
-	  (cd plugins/$$p && $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/pgdock-plugin-$$p ./cmd/pgdock-plugin-$$p) || exit 1; \
+	  (cd plugins/$$p && $(GO) build -tags '$(BUILDTAGS)' -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/pgdock-plugin-$$p ./cmd/pgdock-plugin-$$p) || exit 1; \
 	done
 	cd $(BIN)/plugins && sha256sum pgdock-plugin-* > SHA256SUMS && chmod go-w . pgdock-plugin-* SHA256SUMS
-	cd plugins/bundle && $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pgdock-plugins ./cmd/pgdock-plugins
+	cd plugins/bundle && $(GO) build -tags '$(BUILDTAGS)' -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pgdock-plugins ./cmd/pgdock-plugins
 
 ## lint: gofmt and go vet in every module
 lint: fmt vet
@@ -73,7 +76,7 @@ image: build
 ## JUnit and a Markdown report with SVG timelines in .testrig/ (SCENARIOS="direct sleep" runs a subset)
 testrig: image
 	@mkdir -p $(TESTRIG_OUT)
-	cd testrig && $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/testrig ./cmd/testrig
+	cd testrig && $(GO) build -tags '$(BUILDTAGS)' -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/testrig ./cmd/testrig
 	$(BIN)/testrig run --goals $(TESTRIG_GOALS) --root $(CURDIR) --junit $(TESTRIG_OUT)/junit.xml --report $(TESTRIG_OUT)/report.md $(SCENARIOS)
 
 ## dashboards: regenerate the Grafana dashboard JSON (Go, grafana-foundation-sdk) in compose/monitoring
