@@ -213,10 +213,12 @@ func TestPluginCrashPolicies(t *testing.T) {
 		assert.Contains(t, out, "received fast shutdown request")
 	})
 	t.Run("continue keeps PostgreSQL", func(t *testing.T) {
-		s := newSite(t).withFaulty("POSTGRES_PASSWORD", "secret", "FAULTY_CRASH_AFTER", "3s", "FAULTY_CRASH_POLICY", "continue")
+		// The crash comes after the Started hook, so after the first boot and
+		// readiness whatever the machine's load.
+		s := newSite(t).withFaulty("POSTGRES_PASSWORD", "secret", "FAULTY_CRASH_AFTER_STARTED", "200ms", "FAULTY_CRASH_POLICY", "continue")
 		p := s.start()
-		p.waitFor("crash policy continue", 1, 60*time.Second)
 		p.ready()
+		p.waitFor("crash policy continue", 1, 60*time.Second)
 		assert.False(t, p.exited())
 		assert.Equal(t, "1", s.query("postgres", "secret", "postgres", "SELECT 1::text"))
 		code, line := s.health("readiness")

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
 )
@@ -134,6 +135,13 @@ func (p *plugin) RoleChanged(_ context.Context, req sdk.RoleChange) error {
 // Started logs the role it was started with.
 func (p *plugin) Started(_ context.Context, req sdk.HookRequest) error {
 	p.log.Info("started hook", "role", req.Role.String())
+	if d := p.knobs.CrashAfterStarted; d > 0 {
+		go func() {
+			time.Sleep(d)
+			p.log.Error("crashing on purpose", "after_started", d.String(), "exit_status", 3)
+			os.Exit(3)
+		}()
+	}
 	return nil
 }
 

@@ -9,12 +9,15 @@ import (
 
 // knobs are the faults to inject, read at process start.
 type knobs struct {
-	CrashAfter    time.Duration
-	HangAtStart   time.Duration
-	IgnoreTerm    bool
-	StdoutGarbage bool
-	SpawnChild    bool
-	Mode          string
+	CrashAfter time.Duration
+	// CrashAfterStarted: exit with status 3 this long after the Started
+	// hook, i.e. certainly after the first boot and readiness.
+	CrashAfterStarted time.Duration
+	HangAtStart       time.Duration
+	IgnoreTerm        bool
+	StdoutGarbage     bool
+	SpawnChild        bool
+	Mode              string
 
 	// The FAKE mode provider (a test stand-in for Patroni, see fake.go).
 	ModeFake          bool   // MODE_FAKE: the mode command runs postgres under a shell
@@ -74,6 +77,7 @@ func knobsFromEnv(name string, getenv func(string) string) (knobs, []*knobError)
 		*dst = b
 	}
 	duration("CRASH_AFTER", &k.CrashAfter)
+	duration("CRASH_AFTER_STARTED", &k.CrashAfterStarted)
 	duration("HANG_AT_START", &k.HangAtStart)
 	boolean("IGNORE_TERM", &k.IgnoreTerm)
 	boolean("STDOUT_GARBAGE", &k.StdoutGarbage)

@@ -10,6 +10,7 @@
 // process environment (the host passes a plugin its namespace at start):
 //
 //	<NAME>_CRASH_AFTER     duration: exit with status 3 this long after start
+//	<NAME>_CRASH_AFTER_STARTED duration: exit with status 3 this long after the Started hook
 //	<NAME>_HANG_AT_START   duration: sleep this long before serving
 //	<NAME>_IGNORE_TERM     boolean: ignore SIGTERM and SIGINT (only SIGKILL ends it)
 //	<NAME>_STDOUT_GARBAGE  boolean: print a line to stdout before the handshake
