@@ -86,6 +86,10 @@ func (s *server) runMode(ctx context.Context, firstBoot bool, mode string) int {
 		s.log().Info("the mode provider owns bootstrap: the host runs no initdb and no temporary server; the first-boot steps run when it calls back (pgdock-entrypoint hook post-bootstrap)",
 			zap.String("plugin", cmd.Plugin))
 		s.writeState(phaseBootstrapping, 0)
+	case cmd.OwnsBootstrap:
+		// the provider writes PostgreSQL's configuration (Patroni): the
+		// settings and rules reached it through the merged configuration
+		s.log().Info(cluster.SkippingMessage)
 	default:
 		s.log().Info(cluster.SkippingMessage)
 		if err := render.Apply(in); err != nil {
@@ -116,9 +120,13 @@ func (s *server) configureInput() pluginhost.ConfigureInput {
 }
 
 // mergedConfig is the configuration direct mode would render from in, for
-// the mode provider.
+// the mode provider, less PGDATA/pg_hba.conf: a provider that writes
+// PostgreSQL's configuration (Patroni) wrote that file from the last merged
+// rules, so feeding it back would keep removed rules forever; in a mode the
+// host configures itself the host's hba file still includes it.
 func mergedConfig(in render.Input) (sdk.MergedConfig, error) {
 	in.WriteHBASetting = true
+	in.OmitDataHBA = true
 	settings, err := render.Settings(in)
 	if err != nil {
 		return sdk.MergedConfig{}, err
@@ -323,11 +331,18 @@ func pidfileStatus(pgdata string) sdk.ModeStatus {
 
 func alivePID(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
 
-// reloadMode regenerates the managed files (when the cluster exists) and
-// the plugins' files, then sends SIGHUP to the mode child (Patroni
-// reloads its configuration).
+// reloadMode regenerates the plugins' files and, when the cluster exists
+// and the provider does not write PostgreSQL's configuration itself, the
+// managed files; then it sends SIGHUP to the mode child (Patroni reloads
+// its configuration).
 func (s *server) reloadMode(mr *modeRun) {
-	if ok, _ := cluster.IsInitialised(s.cfg().PGData); ok {
+	if mr.cmd.OwnsBootstrap {
+		in := s.renderInput()
+		if err := s.plugins.configure(s.ctx, &in, s.configureInput(), true); err != nil {
+			s.log().Error("reload: cannot configure the plugins; the mode child keeps the previous configuration", zap.Error(err))
+			return
+		}
+	} else if ok, _ := cluster.IsInitialised(s.cfg().PGData); ok {
 		if err := s.configure(); err != nil {
 			s.log().Error("reload: cannot write the managed configuration; the mode child keeps the previous one", zap.Error(err))
 			return

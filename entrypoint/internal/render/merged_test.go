@@ -70,3 +70,17 @@ func TestHBARulesMatchHBA(t *testing.T) {
 		"host all all all scram-sha-256",
 	}, rules)
 }
+
+// TestHBARulesOmitDataHBA: with OmitDataHBA, PGDATA/pg_hba.conf (a mode
+// provider's output under Patroni) does not flow back into the rules, so a
+// rule removed from the environment is gone on the next render.
+func TestHBARulesOmitDataHBA(t *testing.T) {
+	in := input(t)
+	in.OmitDataHBA = true
+	// what the provider wrote from the previous render, including an old PG_HBA_ADD rule
+	require.NoError(t, os.WriteFile(filepath.Join(in.PGData, "pg_hba.conf"), []byte("host all old 10.9.0.0/16 trust\nlocal all all peer\n"), 0o600))
+	in.EnvHBA = nil
+	rules, err := HBARules(in)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"host all all 192.0.2.0/24 reject"}, rules)
+}

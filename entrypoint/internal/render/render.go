@@ -51,6 +51,10 @@ type Input struct {
 	EnvHBA          []Rule // PG_HBA_ADD_<n>
 	PluginHBA       []Rule
 	WriteHBASetting bool // set hba_file to the managed file (false only for config render without PGDATA)
+	// OmitDataHBA leaves PGDATA/pg_hba.conf out of the rules: in a run mode
+	// that file may be the mode provider's own output (Patroni writes it),
+	// which must not flow back into the rules it is rendered from.
+	OmitDataHBA bool
 }
 
 const header = `# Managed by pgdock: regenerated from the environment on every start and reload.
@@ -137,6 +141,9 @@ func HBA(in Input) ([]byte, error) {
 	}
 	for _, r := range in.PluginHBA {
 		fmt.Fprintf(&b, "\n# %s\n%s\n", r.Source, r.Line)
+	}
+	if in.OmitDataHBA {
+		return b.Bytes(), nil
 	}
 	if err := includeFile(&b, filepath.Join(in.PGData, "pg_hba.conf")); err != nil {
 		return nil, err
@@ -268,7 +275,8 @@ func Settings(in Input) ([]Param, error) {
 
 // HBARules returns the effective pg_hba lines of the managed file HBA
 // renders, in order: PG_HBA_ADD_<n>, PGCONFIG/pg_hba.conf, the plugins'
-// rules, PGDATA/pg_hba.conf (comments and blank lines left out).
+// rules, PGDATA/pg_hba.conf unless in.OmitDataHBA (comments and blank
+// lines left out).
 func HBARules(in Input) ([]string, error) {
 	data, err := HBA(in)
 	if err != nil {
