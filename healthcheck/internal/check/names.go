@@ -15,6 +15,8 @@ const (
 	Startup       Name = "startup"
 	PostgreSQL    Name = "postgresql"
 	Patroni       Name = "patroni"
+	Leader        Name = "leader"
+	Replica       Name = "replica"
 	Disk          Name = "disk"
 	Process       Name = "process"
 	Comprehensive Name = "comprehensive"
@@ -22,7 +24,7 @@ const (
 
 // Names lists every check in help order.
 func Names() []Name {
-	return []Name{Liveness, Readiness, Startup, PostgreSQL, Patroni, Disk, Process, Comprehensive}
+	return []Name{Liveness, Readiness, Startup, PostgreSQL, Patroni, Leader, Replica, Disk, Process, Comprehensive}
 }
 
 // ParseName returns the check called s.
@@ -56,7 +58,11 @@ func (n Name) Describe() string {
 	case PostgreSQL:
 		return "phase running and PostgreSQL accepts connections (readiness without plugins)"
 	case Patroni:
-		return "Patroni's REST /health answers 200 and the patroni plugin is healthy"
+		return "patroni run mode: Patroni lives, its REST /health answers 200, the patroni plugin is healthy"
+	case Leader:
+		return "running and this node is the leader (primary, not in recovery)"
+	case Replica:
+		return "running and this node is a replica (standby in recovery)"
 	case Disk:
 		return "free space on PGDATA's filesystem (and pg_wal's) is above the floors"
 	case Process:

@@ -18,7 +18,7 @@ func TestParseNameAndDescribe(t *testing.T) {
 		assert.NotEmpty(t, n.Describe(), n)
 	}
 	_, err := ParseName("Readiness")
-	assert.EqualError(t, err, `unknown check "Readiness" (want one of liveness, readiness, startup, postgresql, patroni, disk, process, comprehensive)`)
+	assert.EqualError(t, err, `unknown check "Readiness" (want one of liveness, readiness, startup, postgresql, patroni, leader, replica, disk, process, comprehensive)`)
 	assert.Empty(t, Name("bogus").Describe())
 }
 

@@ -119,6 +119,10 @@ func (r Runner) run(ctx context.Context, name Name) Report {
 		st, err := r.loadState()
 		p := r.patroni(ctx, st, err)
 		return summarize(Patroni, []Result{p}, p.Message, "patroni")
+	case Leader:
+		return r.role(ctx, Leader, rolePrimary)
+	case Replica:
+		return r.role(ctx, Replica, roleReplica)
 	case Disk:
 		st, _ := r.readState() // the state only names PGDATA here
 		comps := r.disk(st)
@@ -522,17 +526,32 @@ func findPlugin(st state.State, name string) (state.Plugin, bool) {
 	return state.Plugin{}, false
 }
 
-// patroni asks Patroni's REST API, then the patroni plugin.
+// patroniEnabled reports whether the node runs under Patroni: the state
+// file's run mode says so, or a patroni plugin is listed.
+func patroniEnabled(st state.State) bool {
+	_, ok := findPlugin(st, patroniPlugin)
+	return ok || st.Mode == patroniPlugin
+}
+
+// patroni checks the patroni run mode: the supervised Patroni process lives,
+// Patroni's REST API answers 200, and the patroni plugin (when listed) is
+// healthy. The role it reports goes into the message and the details.
 func (r Runner) patroni(ctx context.Context, st state.State, stErr error) Result {
 	res := Result{Check: "patroni"}
 	if stErr != nil {
 		res.Message = stErr.Error()
 		return res
 	}
-	p, ok := findPlugin(st, "patroni")
-	if !ok {
-		res.Message = "patroni not enabled (no patroni plugin in the state file)"
+	if !patroniEnabled(st) {
+		res.Message = fmt.Sprintf("patroni not enabled (run mode %s)", orDirect(st.Mode))
 		return res
+	}
+	if st.ModeChildPID > 0 {
+		r.progress.set("checking the Patroni process")
+		if !proc.Alive(st.ModeChildPID) {
+			res.Message = fmt.Sprintf("patroni process pid %d is not running (phase %s)", st.ModeChildPID, st.Phase)
+			return res
+		}
 	}
 	r.progress.set("asking Patroni's REST API " + r.Config.PatroniURL)
 	status, body, err := httpGet(ctx, r.Config.PatroniURL)
@@ -544,14 +563,29 @@ func (r Runner) patroni(ctx context.Context, st state.State, stErr error) Result
 		res.Message = fmt.Sprintf("REST %s answered %d %s", r.Config.PatroniURL, status, oneLine(body))
 		return res
 	}
-	pl := r.plugin(ctx, p)
-	res.Details = pl.Details
-	if !pl.Healthy {
-		res.Message = "plugin: " + pl.Message
-		return res
+	msg := fmt.Sprintf("REST %s answered 200", r.Config.PatroniURL)
+	role := st.Role
+	if p, ok := findPlugin(st, patroniPlugin); ok {
+		pl := r.plugin(ctx, p)
+		res.Details = pl.Details
+		if !pl.Healthy {
+			res.Message = "plugin: " + pl.Message
+			return res
+		}
+		msg += "; plugin: " + pl.Message
+		if live := patroniRole(pl.Details); live != "" {
+			role = live
+		}
 	}
+	if res.Details == nil {
+		res.Details = map[string]string{}
+	}
+	if st.ModeChildPID > 0 {
+		res.Details["patroni_pid"] = strconv.Itoa(st.ModeChildPID)
+	}
+	res.Details["pgdock_role"] = orNone(role)
 	res.Healthy = true
-	res.Message = fmt.Sprintf("REST %s answered 200; plugin: %s", r.Config.PatroniURL, pl.Message)
+	res.Message = fmt.Sprintf("%s; role %s", msg, orNone(role))
 	return res
 }
 
@@ -680,7 +714,7 @@ func (r Runner) comprehensive(ctx context.Context) Report {
 	st, err := r.loadState()
 	comps := []Result{r.postgresql(ctx, st, err)}
 	names := []string{"postgresql"}
-	if _, ok := findPlugin(st, "patroni"); ok {
+	if err == nil && patroniEnabled(st) {
 		comps = append(comps, r.patroni(ctx, st, err))
 		names = append(names, "patroni")
 	}
