@@ -64,3 +64,19 @@ func TestFakeModeOwningBootstrapLeavesPostgresConfigAlone(t *testing.T) {
 	p2.signal(syscall.SIGTERM)
 	assert.Equal(t, 0, p2.wait(30*time.Second))
 }
+
+// TestFakeModeChildDiesWithTheEntrypoint: the mode child runs in a process
+// group of its own, so a SIGKILL of the entrypoint's group does not reach
+// it; Pdeathsig kills it when the entrypoint dies.
+func TestFakeModeChildDiesWithTheEntrypoint(t *testing.T) {
+	s := newSite(t)
+	s.withFakeMode(false)
+	p := s.start()
+	p.ready()
+	st := s.waitState(func(st state.State) bool { return st.Phase == state.PhaseRunning && st.ModeChildPID > 0 }, 10*time.Second)
+	child := st.ModeChildPID
+	t.Cleanup(func() { _ = syscall.Kill(-child, syscall.SIGKILL) })
+	p.signal(syscall.SIGKILL)
+	p.wait(10 * time.Second)
+	assert.True(t, gone(child), "the mode child %d outlived the SIGKILLed entrypoint", child)
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"github.com/pgdock/pgdock/entrypoint/internal/pidfile"
 	"github.com/pgdock/pgdock/entrypoint/internal/pluginhost"
 	"github.com/pgdock/pgdock/entrypoint/internal/postmaster"
+	"github.com/pgdock/pgdock/entrypoint/internal/reaper"
 	"github.com/pgdock/pgdock/entrypoint/internal/render"
 	"github.com/pgdock/pgdock/plugins/sdk"
 )
@@ -151,19 +153,56 @@ func mergedConfig(in render.Input) (sdk.MergedConfig, error) {
 }
 
 // startModeChild starts the provider's command through the reaper in its
-// own process group, with the hooks socket in its environment.
+// own process group, with the hooks socket in its environment and
+// Pdeathsig=SIGKILL (it dies with the entrypoint even when the entrypoint
+// is SIGKILLed). Pdeathsig fires when the forking *thread* ends, so the
+// goroutine that forks stays locked to its OS thread until the child has
+// been reaped, as pluginhost does for plugins.
 func (s *server) startModeChild(mr *modeRun) error {
 	x := exec.Command(mr.cmd.Argv[0], mr.cmd.Argv[1:]...)
 	x.Env = append(append([]string(nil), mr.cmd.Env...), EnvHooksSocket+"="+mr.hooks.path)
 	x.Dir = mr.cmd.Dir
 	x.Stdout, x.Stderr = s.r.o.Stdout, s.r.o.Stderr
-	x.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	child, err := s.r.reaper.Start(x)
-	if err != nil {
-		return fmt.Errorf("start the mode command of plugin %s: %w", mr.cmd.Plugin, err)
+	x.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	type started struct {
+		child *reaper.Child
+		err   error
 	}
-	mr.child = postmaster.Adopt(child, s.cfg().PGData)
+	ch := make(chan started, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		child, err := s.r.reaper.Start(x) // forks on this locked thread
+		ch <- started{child, err}
+		if err == nil {
+			<-child.Done()
+		}
+	}()
+	st := <-ch
+	if st.err != nil {
+		return fmt.Errorf("start the mode command of plugin %s: %w", mr.cmd.Plugin, st.err)
+	}
+	mr.child = postmaster.Adopt(st.child, s.cfg().PGData)
 	return nil
+}
+
+// stopLeftPostmaster stops, inside budget, a postmaster of PGDATA that is
+// still running once the mode child is gone: Patroni starts PostgreSQL in a
+// session of its own, which the sweep of the child's process group does not
+// reach. It reports false when one was left and did not stop.
+func (s *server) stopLeftPostmaster(budget time.Duration) bool {
+	res := postmaster.StopOrphan(s.cfg().PGData, budget, func(m postmaster.Mode, pid int) {
+		s.log().Warn("the mode child left PostgreSQL running; stopping it", zap.Int("pid", pid), zap.String("mode", m.String()))
+	})
+	switch {
+	case res.PID == 0:
+		return true
+	case !res.Gone:
+		s.log().Error("PostgreSQL left by the mode child did not stop", zap.Int("pid", res.PID), zap.Duration("took", res.Took.Round(time.Millisecond)))
+		return false
+	}
+	s.log().Info("PostgreSQL left by the mode child stopped", zap.Int("pid", res.PID), zap.String("mode", res.Final.String()), zap.Duration("took", res.Took.Round(time.Millisecond)))
+	return true
 }
 
 // superviseMode runs the mode child until it exits or a stop ends it.
@@ -237,6 +276,7 @@ func (s *server) superviseMode(ctx context.Context, mr *modeRun) int {
 			}
 		case <-child.Done():
 			child.KillGroup(syscall.SIGKILL) // whatever the mode child left behind
+			s.stopLeftPostmaster(s.cfg().Timeout * 3 / 4)
 			s.jobs.Stop(s.cfg().Timeout / 4)
 			s.state.setMode(0, "")
 			s.writeState(phaseStopped, 0)
@@ -388,11 +428,12 @@ func (s *server) stopMode(mr *modeRun, pmPID int, now bool, reason string) int {
 	res := mr.child.StopChild(mr.cmd.StopSignal, budget, escalate, func() {
 		s.log().Warn("the mode child did not stop in time; SIGKILL", zap.Int("pid", mr.child.PID()))
 	})
+	pmStopped := s.stopLeftPostmaster(c.Timeout - time.Since(began))
 	s.state.setMode(0, "")
 	s.writeState(phaseStopped, 0)
 	code := mr.child.ExitCode()
 	fields := []zap.Field{zap.Duration("took", res.Took.Round(time.Millisecond)), zap.String("status", mr.child.Describe())}
-	if res.Killed || code != 0 {
+	if res.Killed || code != 0 || !pmStopped {
 		s.log().Error("the mode child stopped, but not cleanly", fields...)
 		return ExitError
 	}
