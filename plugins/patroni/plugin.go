@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,9 +149,10 @@ func (p *Plugin) render(env map[string]string, server sdk.Server) (sdk.File, err
 
 // ModeCommand renders patroni.yml again, now with the merged
 // configuration (settings, preload libraries and hba rules of env and every
-// plugin, sections contributed for patroni), replaces the file Configure
-// wrote (same directory, 0600, atomically; the plugin runs as the server
-// user) and returns patroni with a deliberately built environment. Patroni
+// plugin, sections contributed for patroni) and returns it with the
+// command (sdk.Command.Files: the host writes it over the file Configure
+// returned, 0600, before it starts patroni), and patroni with a
+// deliberately built environment. Patroni
 // owns bootstrap: it runs initdb or pg_basebackup itself and calls
 // `pgdock-entrypoint hook post-bootstrap` on the node that bootstraps.
 func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sdk.Command, error) {
@@ -171,9 +171,6 @@ func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sd
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(req.Server.FilesDir, f.Path), f.Content, f.Mode); err != nil {
-		return nil, err
-	}
 	p.mu.Lock()
 	p.cfg, p.server, p.merged = &c, req.Server, &req.Merged
 	p.mu.Unlock()
@@ -181,6 +178,7 @@ func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sd
 		"rest", c.RESTConnectHost+":"+strconv.Itoa(c.RESTPort), "postgresql", c.PGConnectHost+":"+strconv.Itoa(req.Server.Port))
 	cmd := Command(req.Server.FilesDir, ChildEnv(p.getenv, req.Env))
 	cmd.OwnsBootstrap = true
+	cmd.Files = []sdk.File{f} // the host writes it (0600, server user) before it starts patroni
 	return cmd, nil
 }
 
@@ -195,34 +193,6 @@ func InputFrom(server sdk.Server, binDir, logLevel string, m sdk.MergedConfig) I
 		}
 	}
 	return in
-}
-
-// writeFileAtomic writes path through a temporary file in its directory.
-func writeFileAtomic(path string, content []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(content); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // ModeStatus answers the host's poll: role, readiness and the current

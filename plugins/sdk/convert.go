@@ -169,14 +169,22 @@ func commandToProto(c *Command) *pb.ModeCommandResponse {
 	if c == nil {
 		return &pb.ModeCommandResponse{}
 	}
-	return &pb.ModeCommandResponse{Argv: c.Argv, Env: c.Env, Dir: c.Dir, StopSignal: c.StopSignal, OwnsBootstrap: c.OwnsBootstrap}
+	out := &pb.ModeCommandResponse{Argv: c.Argv, Env: c.Env, Dir: c.Dir, StopSignal: c.StopSignal, OwnsBootstrap: c.OwnsBootstrap}
+	for _, f := range c.Files {
+		out.Files = append(out.Files, &pb.File{Path: f.Path, Content: f.Content, Mode: uint32(f.Mode.Perm())})
+	}
+	return out
 }
 
 func commandFromProto(r *pb.ModeCommandResponse) *Command {
 	if len(r.GetArgv()) == 0 {
 		return nil
 	}
-	return &Command{Argv: r.GetArgv(), Env: r.GetEnv(), Dir: r.GetDir(), StopSignal: r.GetStopSignal(), OwnsBootstrap: r.GetOwnsBootstrap()}
+	c := &Command{Argv: r.GetArgv(), Env: r.GetEnv(), Dir: r.GetDir(), StopSignal: r.GetStopSignal(), OwnsBootstrap: r.GetOwnsBootstrap()}
+	for _, f := range r.GetFiles() {
+		c.Files = append(c.Files, File{Path: f.GetPath(), Content: f.GetContent(), Mode: os.FileMode(f.GetMode()).Perm()})
+	}
+	return c
 }
 
 func sectionsToProto(in []Section) []*pb.Section {

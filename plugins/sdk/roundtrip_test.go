@@ -168,6 +168,12 @@ func roundTrip(t *testing.T, c *sdk.Client) {
 			}
 			assert.Equal(t, &sdk.Command{Argv: []string{"echo-mode", "/data"}, Env: want, Dir: "/run/pgdock/files/echo", StopSignal: "SIGINT", OwnsBootstrap: true}, cmd)
 		}},
+		{"mode command: files cross the wire", func(t *testing.T) {
+			fenv := map[string]string{"ECHO_MODE_FILE": "conf/mode.yml"}
+			cmd, err := c.ModeCommand(ctx(t), sdk.ModeCommandRequest{Env: fenv, Server: server})
+			require.NoError(t, err)
+			assert.Equal(t, []sdk.File{{Path: "conf/mode.yml", Content: []byte("mode of /data\n"), Mode: 0o640}}, cmd.Files)
+		}},
 		{"mode command: none", func(t *testing.T) {
 			cmd, err := c.ModeCommand(ctx(t), sdk.ModeCommandRequest{Env: map[string]string{"ECHO_NO_MODE": "1"}})
 			require.NoError(t, err)

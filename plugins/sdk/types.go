@@ -302,6 +302,12 @@ type Command struct {
 	// initdb and no temporary server, and runs the first-boot steps when
 	// the child calls `pgdock-entrypoint hook post-bootstrap`.
 	OwnsBootstrap bool
+	// Files are written by the host into the plugin's files directory
+	// (Server.FilesDir) before it starts the child, with Configuration.Files'
+	// rules: relative paths without "..", 0600 when Mode is 0, never
+	// world-accessible. Use it for a configuration made from the merged
+	// configuration (Patroni's patroni.yml).
+	Files []File
 }
 
 // EnvPrefix returns the environment namespace of a plugin: its name upper

@@ -75,6 +75,10 @@ func (s *server) runMode(ctx context.Context, firstBoot bool, mode string) int {
 		s.log().Error("cannot get the mode command", zap.Error(err))
 		return ExitError
 	}
+	if err := writePluginFiles(cmd.Files); err != nil {
+		s.log().Error("cannot write the mode provider's files", zap.Error(err))
+		return ExitError
+	}
 	mr := &modeRun{cmd: cmd, bootstrapped: make(chan struct{})}
 	if !firstBoot || !cmd.OwnsBootstrap {
 		mr.markBootstrapped()

@@ -146,15 +146,9 @@ func (p *plugins) configure(ctx context.Context, in *render.Input, ci pluginhost
 		return fmt.Errorf("plugins: configure: %w", err)
 	}
 	p.contrib = c
-	for _, f := range c.Files {
-		if !writeFiles {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
-			return fmt.Errorf("plugin %s: %w", f.Plugin, err)
-		}
-		if err := fsutil.WriteFileAtomic(f.Path, f.Content, f.Mode); err != nil {
-			return fmt.Errorf("plugin %s: %w", f.Plugin, err)
+	if writeFiles {
+		if err := writePluginFiles(c.Files); err != nil {
+			return err
 		}
 	}
 	for _, s := range c.Settings {
@@ -166,6 +160,20 @@ func (p *plugins) configure(ctx context.Context, in *render.Input, ci pluginhost
 	if len(c.PreloadLibraries) > 0 {
 		in.Env = env
 		in.Preload = mergePreload(c.PreloadLibraries, userPreload)
+	}
+	return nil
+}
+
+// writePluginFiles writes files plugins returned (already checked by the
+// manager: inside FilesDir/<plugin>, no world access), atomically.
+func writePluginFiles(files []pluginhost.File) error {
+	for _, f := range files {
+		if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
+			return fmt.Errorf("plugin %s: %w", f.Plugin, err)
+		}
+		if err := fsutil.WriteFileAtomic(f.Path, f.Content, f.Mode); err != nil {
+			return fmt.Errorf("plugin %s: %w", f.Plugin, err)
+		}
 	}
 	return nil
 }

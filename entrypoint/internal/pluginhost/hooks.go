@@ -103,6 +103,9 @@ type Command struct {
 	// OwnsBootstrap: the command creates the cluster itself (see
 	// sdk.Command.OwnsBootstrap).
 	OwnsBootstrap bool
+	// Files the host writes before it starts the command (checked like
+	// Configure's files; Path is absolute).
+	Files []File
 }
 
 func (m *Manager) hookCtx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -498,6 +501,9 @@ func (m *Manager) ModeCommand(ctx context.Context, merged sdk.MergedConfig, sect
 		StopSignal: sig,
 
 		OwnsBootstrap: c.OwnsBootstrap,
+	}
+	if cmd.Files, err = pluginFiles(provider.name, in.FilesDir, c.Files); err != nil {
+		return nil, fmt.Errorf("plugin %s: mode command: %w", provider.name, err)
 	}
 	for _, k := range sortedKeys(c.Env) {
 		cmd.Env = append(cmd.Env, k+"="+c.Env[k])

@@ -2,8 +2,10 @@ package pluginhost
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -168,6 +170,27 @@ func mergePreload(ds []described) ([]string, []Problem) {
 		})
 	}
 	return out, problems
+}
+
+// pluginFiles checks the files a plugin returned (checkFile) and places them
+// in filesDir/<plugin>/, 0600 when the plugin gave no mode.
+func pluginFiles(plugin, filesDir string, files []sdk.File) ([]File, error) {
+	var out []File
+	for _, f := range files {
+		rel, err := checkFile(f)
+		if err != nil {
+			return nil, err
+		}
+		if filesDir == "" {
+			return nil, errors.New("returned files but ConfigureInput.FilesDir is empty")
+		}
+		mode := f.Mode.Perm()
+		if mode == 0 {
+			mode = 0o600
+		}
+		out = append(out, File{Plugin: plugin, Path: filepath.Join(filesDir, plugin, rel), Content: f.Content, Mode: mode})
+	}
+	return out, nil
 }
 
 // checkFile validates a file a plugin asked for and returns its cleaned

@@ -225,6 +225,10 @@ func (e *Echo) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sdk.
 	for _, sec := range m.Sections {
 		env["MERGED_SECTION_"+sec.Target+"_"+sec.Name] = string(sec.Content)
 	}
-	return &sdk.Command{Argv: []string{"echo-mode", req.Server.PGData}, Env: env, Dir: req.Server.FilesDir, StopSignal: "SIGINT",
-		OwnsBootstrap: req.Server.FirstBoot}, nil
+	cmd := &sdk.Command{Argv: []string{"echo-mode", req.Server.PGData}, Env: env, Dir: req.Server.FilesDir, StopSignal: "SIGINT",
+		OwnsBootstrap: req.Server.FirstBoot}
+	if f := req.Env["ECHO_MODE_FILE"]; f != "" { // a file for the host to write before it starts the command
+		cmd.Files = []sdk.File{{Path: f, Content: []byte("mode of " + req.Server.PGData + "\n"), Mode: 0o640}}
+	}
+	return cmd, nil
 }

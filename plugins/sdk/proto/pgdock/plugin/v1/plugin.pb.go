@@ -1708,6 +1708,9 @@ type ModeCommandResponse struct {
 	// runs no initdb and no temporary server, and runs the first-boot steps
 	// when the child calls `pgdock-entrypoint hook post-bootstrap`.
 	OwnsBootstrap bool `protobuf:"varint,5,opt,name=owns_bootstrap,json=ownsBootstrap,proto3" json:"owns_bootstrap,omitempty"`
+	// Files the host writes into the plugin's files directory before it
+	// starts the child, with the rules of ConfigureResponse.files.
+	Files         []*File `protobuf:"bytes,6,rep,name=files,proto3" json:"files,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1775,6 +1778,13 @@ func (x *ModeCommandResponse) GetOwnsBootstrap() bool {
 		return x.OwnsBootstrap
 	}
 	return false
+}
+
+func (x *ModeCommandResponse) GetFiles() []*File {
+	if x != nil {
+		return x.Files
+	}
+	return nil
 }
 
 type ModeStatusRequest struct {
@@ -2235,14 +2245,15 @@ const file_pgdock_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06merged\x18\x03 \x01(\v2\x1e.pgdock.plugin.v1.MergedConfigR\x06merged\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfd\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xab\x02\n" +
 	"\x13ModeCommandResponse\x12\x12\n" +
 	"\x04argv\x18\x01 \x03(\tR\x04argv\x12@\n" +
 	"\x03env\x18\x02 \x03(\v2..pgdock.plugin.v1.ModeCommandResponse.EnvEntryR\x03env\x12\x10\n" +
 	"\x03dir\x18\x03 \x01(\tR\x03dir\x12\x1f\n" +
 	"\vstop_signal\x18\x04 \x01(\tR\n" +
 	"stopSignal\x12%\n" +
-	"\x0eowns_bootstrap\x18\x05 \x01(\bR\rownsBootstrap\x1a6\n" +
+	"\x0eowns_bootstrap\x18\x05 \x01(\bR\rownsBootstrap\x12,\n" +
+	"\x05files\x18\x06 \x03(\v2\x16.pgdock.plugin.v1.FileR\x05files\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x13\n" +
@@ -2384,42 +2395,43 @@ var file_pgdock_plugin_v1_plugin_proto_depIdxs = []int32{
 	10, // 24: pgdock.plugin.v1.ModeCommandRequest.server:type_name -> pgdock.plugin.v1.Server
 	16, // 25: pgdock.plugin.v1.ModeCommandRequest.merged:type_name -> pgdock.plugin.v1.MergedConfig
 	43, // 26: pgdock.plugin.v1.ModeCommandResponse.env:type_name -> pgdock.plugin.v1.ModeCommandResponse.EnvEntry
-	0,  // 27: pgdock.plugin.v1.ModeStatusResponse.role:type_name -> pgdock.plugin.v1.Role
-	0,  // 28: pgdock.plugin.v1.RoleChangedRequest.role:type_name -> pgdock.plugin.v1.Role
-	0,  // 29: pgdock.plugin.v1.RoleChangedRequest.previous:type_name -> pgdock.plugin.v1.Role
-	17, // 30: pgdock.plugin.v1.RoleChangedRequest.conn:type_name -> pgdock.plugin.v1.Connection
-	44, // 31: pgdock.plugin.v1.RoleChangedRequest.env:type_name -> pgdock.plugin.v1.RoleChangedRequest.EnvEntry
-	45, // 32: pgdock.plugin.v1.BootstrapProvideRequest.env:type_name -> pgdock.plugin.v1.BootstrapProvideRequest.EnvEntry
-	10, // 33: pgdock.plugin.v1.BootstrapProvideRequest.server:type_name -> pgdock.plugin.v1.Server
-	46, // 34: pgdock.plugin.v1.BootstrapProvideResponse.env:type_name -> pgdock.plugin.v1.BootstrapProvideResponse.EnvEntry
-	23, // 35: pgdock.plugin.v1.HealthRequest.JobsEntry.value:type_name -> pgdock.plugin.v1.JobResult
-	5,  // 36: pgdock.plugin.v1.Plugin.Describe:input_type -> pgdock.plugin.v1.DescribeRequest
-	7,  // 37: pgdock.plugin.v1.Plugin.Validate:input_type -> pgdock.plugin.v1.ValidateRequest
-	11, // 38: pgdock.plugin.v1.Plugin.Configure:input_type -> pgdock.plugin.v1.ConfigureRequest
-	18, // 39: pgdock.plugin.v1.Plugin.Bootstrap:input_type -> pgdock.plugin.v1.BootstrapRequest
-	20, // 40: pgdock.plugin.v1.Plugin.Started:input_type -> pgdock.plugin.v1.StartedRequest
-	22, // 41: pgdock.plugin.v1.Plugin.Health:input_type -> pgdock.plugin.v1.HealthRequest
-	25, // 42: pgdock.plugin.v1.Plugin.Stopping:input_type -> pgdock.plugin.v1.StoppingRequest
-	27, // 43: pgdock.plugin.v1.Plugin.ModeCommand:input_type -> pgdock.plugin.v1.ModeCommandRequest
-	29, // 44: pgdock.plugin.v1.Plugin.ModeStatus:input_type -> pgdock.plugin.v1.ModeStatusRequest
-	31, // 45: pgdock.plugin.v1.Plugin.RoleChanged:input_type -> pgdock.plugin.v1.RoleChangedRequest
-	33, // 46: pgdock.plugin.v1.Plugin.BootstrapProvide:input_type -> pgdock.plugin.v1.BootstrapProvideRequest
-	6,  // 47: pgdock.plugin.v1.Plugin.Describe:output_type -> pgdock.plugin.v1.DescribeResponse
-	9,  // 48: pgdock.plugin.v1.Plugin.Validate:output_type -> pgdock.plugin.v1.ValidateResponse
-	13, // 49: pgdock.plugin.v1.Plugin.Configure:output_type -> pgdock.plugin.v1.ConfigureResponse
-	19, // 50: pgdock.plugin.v1.Plugin.Bootstrap:output_type -> pgdock.plugin.v1.BootstrapResponse
-	21, // 51: pgdock.plugin.v1.Plugin.Started:output_type -> pgdock.plugin.v1.StartedResponse
-	24, // 52: pgdock.plugin.v1.Plugin.Health:output_type -> pgdock.plugin.v1.HealthResponse
-	26, // 53: pgdock.plugin.v1.Plugin.Stopping:output_type -> pgdock.plugin.v1.StoppingResponse
-	28, // 54: pgdock.plugin.v1.Plugin.ModeCommand:output_type -> pgdock.plugin.v1.ModeCommandResponse
-	30, // 55: pgdock.plugin.v1.Plugin.ModeStatus:output_type -> pgdock.plugin.v1.ModeStatusResponse
-	32, // 56: pgdock.plugin.v1.Plugin.RoleChanged:output_type -> pgdock.plugin.v1.RoleChangedResponse
-	34, // 57: pgdock.plugin.v1.Plugin.BootstrapProvide:output_type -> pgdock.plugin.v1.BootstrapProvideResponse
-	47, // [47:58] is the sub-list for method output_type
-	36, // [36:47] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	12, // 27: pgdock.plugin.v1.ModeCommandResponse.files:type_name -> pgdock.plugin.v1.File
+	0,  // 28: pgdock.plugin.v1.ModeStatusResponse.role:type_name -> pgdock.plugin.v1.Role
+	0,  // 29: pgdock.plugin.v1.RoleChangedRequest.role:type_name -> pgdock.plugin.v1.Role
+	0,  // 30: pgdock.plugin.v1.RoleChangedRequest.previous:type_name -> pgdock.plugin.v1.Role
+	17, // 31: pgdock.plugin.v1.RoleChangedRequest.conn:type_name -> pgdock.plugin.v1.Connection
+	44, // 32: pgdock.plugin.v1.RoleChangedRequest.env:type_name -> pgdock.plugin.v1.RoleChangedRequest.EnvEntry
+	45, // 33: pgdock.plugin.v1.BootstrapProvideRequest.env:type_name -> pgdock.plugin.v1.BootstrapProvideRequest.EnvEntry
+	10, // 34: pgdock.plugin.v1.BootstrapProvideRequest.server:type_name -> pgdock.plugin.v1.Server
+	46, // 35: pgdock.plugin.v1.BootstrapProvideResponse.env:type_name -> pgdock.plugin.v1.BootstrapProvideResponse.EnvEntry
+	23, // 36: pgdock.plugin.v1.HealthRequest.JobsEntry.value:type_name -> pgdock.plugin.v1.JobResult
+	5,  // 37: pgdock.plugin.v1.Plugin.Describe:input_type -> pgdock.plugin.v1.DescribeRequest
+	7,  // 38: pgdock.plugin.v1.Plugin.Validate:input_type -> pgdock.plugin.v1.ValidateRequest
+	11, // 39: pgdock.plugin.v1.Plugin.Configure:input_type -> pgdock.plugin.v1.ConfigureRequest
+	18, // 40: pgdock.plugin.v1.Plugin.Bootstrap:input_type -> pgdock.plugin.v1.BootstrapRequest
+	20, // 41: pgdock.plugin.v1.Plugin.Started:input_type -> pgdock.plugin.v1.StartedRequest
+	22, // 42: pgdock.plugin.v1.Plugin.Health:input_type -> pgdock.plugin.v1.HealthRequest
+	25, // 43: pgdock.plugin.v1.Plugin.Stopping:input_type -> pgdock.plugin.v1.StoppingRequest
+	27, // 44: pgdock.plugin.v1.Plugin.ModeCommand:input_type -> pgdock.plugin.v1.ModeCommandRequest
+	29, // 45: pgdock.plugin.v1.Plugin.ModeStatus:input_type -> pgdock.plugin.v1.ModeStatusRequest
+	31, // 46: pgdock.plugin.v1.Plugin.RoleChanged:input_type -> pgdock.plugin.v1.RoleChangedRequest
+	33, // 47: pgdock.plugin.v1.Plugin.BootstrapProvide:input_type -> pgdock.plugin.v1.BootstrapProvideRequest
+	6,  // 48: pgdock.plugin.v1.Plugin.Describe:output_type -> pgdock.plugin.v1.DescribeResponse
+	9,  // 49: pgdock.plugin.v1.Plugin.Validate:output_type -> pgdock.plugin.v1.ValidateResponse
+	13, // 50: pgdock.plugin.v1.Plugin.Configure:output_type -> pgdock.plugin.v1.ConfigureResponse
+	19, // 51: pgdock.plugin.v1.Plugin.Bootstrap:output_type -> pgdock.plugin.v1.BootstrapResponse
+	21, // 52: pgdock.plugin.v1.Plugin.Started:output_type -> pgdock.plugin.v1.StartedResponse
+	24, // 53: pgdock.plugin.v1.Plugin.Health:output_type -> pgdock.plugin.v1.HealthResponse
+	26, // 54: pgdock.plugin.v1.Plugin.Stopping:output_type -> pgdock.plugin.v1.StoppingResponse
+	28, // 55: pgdock.plugin.v1.Plugin.ModeCommand:output_type -> pgdock.plugin.v1.ModeCommandResponse
+	30, // 56: pgdock.plugin.v1.Plugin.ModeStatus:output_type -> pgdock.plugin.v1.ModeStatusResponse
+	32, // 57: pgdock.plugin.v1.Plugin.RoleChanged:output_type -> pgdock.plugin.v1.RoleChangedResponse
+	34, // 58: pgdock.plugin.v1.Plugin.BootstrapProvide:output_type -> pgdock.plugin.v1.BootstrapProvideResponse
+	48, // [48:59] is the sub-list for method output_type
+	37, // [37:48] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_pgdock_plugin_v1_plugin_proto_init() }
