@@ -410,25 +410,11 @@ func (s *server) stopMode(mr *modeRun, pmPID int, now bool, reason string) int {
 	began := time.Now()
 	s.stopHooksAndJobs(c.Timeout / 4)
 	budget := c.Timeout - time.Since(began)
-	escalate := make(chan struct{}, 4)
+	escalate, release := s.escalations("another stop request: killing the mode child")
+	defer release()
 	if now {
 		escalate <- struct{}{}
 	}
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			select {
-			case sg := <-s.sigs:
-				if isStop(sg) {
-					s.log().Warn("another stop request: killing the mode child", zap.String("signal", sg.String()))
-					escalate <- struct{}{}
-				}
-			case <-done:
-				return
-			}
-		}
-	}()
 	res := mr.child.StopChild(mr.cmd.StopSignal, budget, escalate, func() {
 		s.log().Warn("the mode child did not stop in time; SIGKILL", zap.Int("pid", mr.child.PID()))
 	})

@@ -292,6 +292,28 @@ func (s *server) reload(srv *postmaster.Process) {
 }
 
 // stop runs the shutdown ladder; further stop signals escalate it.
+// escalations turns every further stop signal, until release is called,
+// into one step up the stop ladder on the returned channel (logged with
+// msg). The channel is buffered so a burst of signals is not lost.
+func (s *server) escalations(msg string) (escalate chan struct{}, release func()) {
+	escalate = make(chan struct{}, 4)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sg := <-s.sigs:
+				if isStop(sg) {
+					s.log().Warn(msg, zap.String("signal", sg.String()))
+					escalate <- struct{}{}
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return escalate, func() { close(done) }
+}
+
 func (s *server) stop(srv *postmaster.Process, first postmaster.Mode, reason string) int {
 	c := s.cfg()
 	s.writeState(phaseStopping, srv.PID())
@@ -301,22 +323,8 @@ func (s *server) stop(srv *postmaster.Process, first postmaster.Mode, reason str
 	began := time.Now()
 	s.stopHooksAndJobs(c.Timeout / 4)
 	budget := c.Timeout - time.Since(began)
-	escalate := make(chan struct{}, 4)
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			select {
-			case sg := <-s.sigs:
-				if isStop(sg) {
-					s.log().Warn("another stop request: escalating", zap.String("signal", sg.String()))
-					escalate <- struct{}{}
-				}
-			case <-done:
-				return
-			}
-		}
-	}()
+	escalate, release := s.escalations("another stop request: escalating")
+	defer release()
 	res := srv.Stop(first, budget, escalate, func(m postmaster.Mode) {
 		if m != first {
 			s.log().Warn("escalating shutdown", zap.String("mode", m.String()))
