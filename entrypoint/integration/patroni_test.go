@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,37 +25,11 @@ import (
 // Patroni mode through the entrypoint: three pgdock-entrypoint processes with
 // PATRONI_ENABLE=true and one etcd on loopback.
 
-var patroniPlugin struct {
-	once sync.Once
-	dir  string
-	err  error
-}
+// patroniPlugin is plugins/patroni, built into a plugin directory of its own.
+var patroniPlugin = &pluginBuild{name: "patroni", module: "../../plugins/patroni", pkg: "./cmd/pgdock-plugin-patroni"}
 
-// patroniPluginDir builds plugins/patroni once into a plugin directory of
-// its own, with its SHA256SUMS.
-func patroniPluginDir(t *testing.T) string {
-	t.Helper()
-	patroniPlugin.once.Do(func() {
-		dir := filepath.Join(filepath.Dir(pluginDir), "patroni-plugins")
-		if patroniPlugin.err = os.MkdirAll(dir, 0o755); patroniPlugin.err != nil {
-			return
-		}
-		build := exec.Command("go", "build", "-C", "../../plugins/patroni", "-o", filepath.Join(dir, "pgdock-plugin-patroni"), "./cmd/pgdock-plugin-patroni")
-		if out, err := build.CombinedOutput(); err != nil {
-			patroniPlugin.err = fmt.Errorf("build the patroni plugin: %w\n%s", err, out)
-			return
-		}
-		sum := exec.Command("sh", "-c", "sha256sum pgdock-plugin-* > SHA256SUMS")
-		sum.Dir = dir
-		if out, err := sum.CombinedOutput(); err != nil {
-			patroniPlugin.err = fmt.Errorf("checksums: %w\n%s", err, out)
-			return
-		}
-		patroniPlugin.dir = dir
-	})
-	require.NoError(t, patroniPlugin.err)
-	return patroniPlugin.dir
-}
+// patroniPluginDir is the patroni plugin's directory (built once).
+func patroniPluginDir(t *testing.T) string { return patroniPlugin.Dir(t) }
 
 // startEtcd runs one etcd member on loopback ports and returns host:port of
 // its client URL. Its environment is built from scratch: etcd reads ETCD_*.

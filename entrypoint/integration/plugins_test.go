@@ -31,38 +31,48 @@ func (s *site) withFaulty(kv ...string) *site {
 	return s.set(kv...)
 }
 
-var faulty struct {
+// pluginBuild builds one plugin once into a plugin directory of its own
+// (<name>-plugins beside the example's), with its SHA256SUMS.
+type pluginBuild struct {
+	name   string // the binary is pgdock-plugin-<name>
+	module string // go build -C <module> …, with or without go.work
+	pkg    string
+
 	once sync.Once
 	dir  string
 	err  error
 }
 
-// faultyPluginDir builds plugins/sdk/internal/faulty once into a plugin
-// directory beside the example's, with its SHA256SUMS.
-func faultyPluginDir(t *testing.T) string {
+// Dir builds the plugin on first use and returns its plugin directory.
+func (b *pluginBuild) Dir(t *testing.T) string {
 	t.Helper()
-	faulty.once.Do(func() {
-		dir := filepath.Join(filepath.Dir(pluginDir), "faulty-plugins")
-		if faulty.err = os.MkdirAll(dir, 0o755); faulty.err != nil {
+	b.once.Do(func() {
+		dir := filepath.Join(filepath.Dir(pluginDir), b.name+"-plugins")
+		if b.err = os.MkdirAll(dir, 0o755); b.err != nil {
 			return
 		}
-		// In the SDK's own module (-C), with or without go.work.
-		build := exec.Command("go", "build", "-C", "../../plugins/sdk", "-o", filepath.Join(dir, "pgdock-plugin-faulty"), "./internal/faulty")
+		build := exec.Command("go", "build", "-C", b.module, "-o", filepath.Join(dir, "pgdock-plugin-"+b.name), b.pkg)
 		if out, err := build.CombinedOutput(); err != nil {
-			faulty.err = fmt.Errorf("build the faulty plugin: %w\n%s", err, out)
+			b.err = fmt.Errorf("build the %s plugin: %w\n%s", b.name, err, out)
 			return
 		}
 		sum := exec.Command("sh", "-c", "sha256sum pgdock-plugin-* > SHA256SUMS")
 		sum.Dir = dir
 		if out, err := sum.CombinedOutput(); err != nil {
-			faulty.err = fmt.Errorf("checksums: %w\n%s", err, out)
+			b.err = fmt.Errorf("checksums: %w\n%s", err, out)
 			return
 		}
-		faulty.dir = dir
+		b.dir = dir
 	})
-	require.NoError(t, faulty.err)
-	return faulty.dir
+	require.NoError(t, b.err)
+	return b.dir
 }
+
+// faulty is the test-only plugin plugins/sdk/internal/faulty.
+var faulty = &pluginBuild{name: "faulty", module: "../../plugins/sdk", pkg: "./internal/faulty"}
+
+// faultyPluginDir is the faulty plugin's directory (built once).
+func faultyPluginDir(t *testing.T) string { return faulty.Dir(t) }
 
 // pluginProcesses lists the live processes whose argv[0] is binary.
 func pluginProcesses(binary string) []int {
