@@ -143,7 +143,7 @@ func (r *Runner) runGroup(ctx context.Context, afterStart func(), cmds ...*exec.
 	if r.Reaper == nil {
 		return errors.New("init scripts: no reaper")
 	}
-	var children []*reaper.Child
+	children := make([]*reaper.Child, len(cmds))
 	pgid := 0
 	kill := func(sig syscall.Signal) {
 		if pgid > 0 {
@@ -151,7 +151,14 @@ func (r *Runner) runGroup(ctx context.Context, afterStart func(), cmds ...*exec.
 		}
 	}
 	defer kill(syscall.SIGKILL)
-	for _, cmd := range cmds {
+	// The last command (the pipeline's reader, psql) starts first and leads
+	// the group: it cannot reach EOF, so cannot exit and be reaped, before
+	// the writers started, because this process holds the pipe's write end
+	// until afterStart. A writer leading the group (a decompressor of a tiny
+	// file) could exit and be reaped before the reader joined, and joining a
+	// group that no longer exists fails with EPERM.
+	for i := len(cmds) - 1; i >= 0; i-- {
+		cmd := cmds[i]
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: pgid}
 		c, err := r.Reaper.Start(cmd)
 		if err != nil {
@@ -160,7 +167,7 @@ func (r *Runner) runGroup(ctx context.Context, afterStart func(), cmds ...*exec.
 		if pgid == 0 {
 			pgid = c.Pid()
 		}
-		children = append(children, c)
+		children[i] = c
 	}
 	if afterStart != nil {
 		afterStart()
