@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # grpcnotrace drops grpc's golang.org/x/net/trace (and html/template with it): smaller
 # binaries and ~0.45 MiB less idle RSS for the entrypoint; pgdock never enables grpc tracing.
 BUILDTAGS ?= grpcnotrace
-MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/patroni plugins/bundle testrig bench
+MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/patroni plugins/pgbackrest plugins/citus plugins/pgstatmonitor plugins/bundle testrig bench
 PLUGINS   := example patroni
 UP_PORT   ?= 55432
 TESTRIG_OUT ?= $(CURDIR)/.testrig

@@ -6,8 +6,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pgdock/pgdock/plugins/citus"
 	"github.com/pgdock/pgdock/plugins/example"
 	"github.com/pgdock/pgdock/plugins/patroni"
+	"github.com/pgdock/pgdock/plugins/pgbackrest"
+	"github.com/pgdock/pgdock/plugins/pgstatmonitor"
 )
 
 // BinaryPrefix is how pgdock-entrypoint names a plugin's binary:
@@ -23,8 +26,11 @@ type Plugin struct {
 // Plugins returns the built-in plugins, sorted by name.
 func Plugins() []Plugin {
 	return []Plugin{
+		{Name: citus.Name, Main: citus.Main},
 		{Name: example.Name, Main: example.Main},
 		{Name: patroni.Name, Main: patroni.Main},
+		{Name: pgstatmonitor.Name, Main: pgstatmonitor.Main},
+		{Name: pgbackrest.Name, Main: pgbackrest.Main},
 	}
 }
 

@@ -3,8 +3,11 @@ module github.com/pgdock/pgdock/plugins/bundle
 go 1.26.8
 
 require (
+	github.com/pgdock/pgdock/plugins/citus v0.0.0-00010101000000-000000000000
 	github.com/pgdock/pgdock/plugins/example v0.0.0-00010101000000-000000000000
 	github.com/pgdock/pgdock/plugins/patroni v0.0.0-00010101000000-000000000000
+	github.com/pgdock/pgdock/plugins/pgbackrest v0.0.0-00010101000000-000000000000
+	github.com/pgdock/pgdock/plugins/pgstatmonitor v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -29,7 +32,10 @@ require (
 )
 
 replace (
+	github.com/pgdock/pgdock/plugins/citus => ../citus
 	github.com/pgdock/pgdock/plugins/example => ../example
 	github.com/pgdock/pgdock/plugins/patroni => ../patroni
+	github.com/pgdock/pgdock/plugins/pgbackrest => ../pgbackrest
+	github.com/pgdock/pgdock/plugins/pgstatmonitor => ../pgstatmonitor
 	github.com/pgdock/pgdock/plugins/sdk => ../sdk
 )
