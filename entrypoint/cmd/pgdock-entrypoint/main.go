@@ -1,7 +1,7 @@
 // Command pgdock-entrypoint is the container's ENTRYPOINT and PID 1.
 //
 // With no arguments, or postgres arguments, it runs the server lifecycle;
-// `version`, `config validate`, `config render`, `init [--enforce]`, `hook` and
+// `version`, `config validate`, `config render`, `init [--enforce]`, `hook`, `backup`, `upgrade` and
 // `help [subcommand]` are subcommands; any other command is exec'd unchanged,
 // and --help, -V and --version are PostgreSQL's (official image semantics).
 package main
@@ -30,7 +30,7 @@ func main() {
 
 func isSubcommand(s string) bool {
 	switch s {
-	case "version", "config", "init", "help", "hook":
+	case "version", "config", "init", "help", "hook", "backup", "upgrade":
 		return true
 	}
 	return false
@@ -117,7 +117,7 @@ func runCobra(argv []string, o app.Options) int {
 		DisableFlagParsing: true,
 		Run:                func(_ *cobra.Command, args []string) { code = app.Hook(o, args[0], args[1:]) },
 	}
-	root.AddCommand(cfg, initCmd, hook)
+	root.AddCommand(cfg, initCmd, hook, newBackupCmd(o, &code), newUpgradeCmd(o, &code))
 	root.SetArgs(argv)
 	root.SetOut(o.Stdout)
 	root.SetErr(o.Stderr)
