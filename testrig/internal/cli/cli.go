@@ -117,7 +117,14 @@ func listCmd(w io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			for _, s := range scenario.Registry() {
+			optional := map[string]bool{}
+			for _, s := range scenario.Optional() {
+				optional[s.Name] = true
+			}
+			for _, s := range scenario.All() {
+				if optional[s.Name] {
+					s.Description = "(optional, runs when named) " + s.Description
+				}
 				var bs []string
 				for _, b := range s.Budgets {
 					bs = append(bs, b.Metric+" "+b.String())
@@ -142,7 +149,11 @@ func runCmd(code *int, stdout io.Writer) *cobra.Command {
 				*code = ExitUsage
 				return err
 			}
-			selected, err := runner.Select(scenario.Registry(), args)
+			pool := scenario.Registry()
+			if len(args) > 0 {
+				pool = scenario.All() // an optional scenario runs when named
+			}
+			selected, err := runner.Select(pool, args)
 			if err != nil {
 				*code = ExitUsage
 				return err

@@ -12,3 +12,19 @@ func Registry() []Scenario {
 		Monitoring(),
 	}
 }
+
+// Optional lists the scenarios that run only when named (`testrig run
+// patroni`): built but not yet part of the default run, or in progress.
+func Optional() []Scenario {
+	return []Scenario{
+		Patroni(),
+		Backup(),
+		Citus(),
+		Upgrade(),
+	}
+}
+
+// All is Registry followed by Optional: every scenario a name may select.
+func All() []Scenario {
+	return append(Registry(), Optional()...)
+}
