@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/pgdock/pgdock/bench/internal/bench"
@@ -25,7 +26,18 @@ func main() {
 	flag.IntVar(&cfg.HealthRuns, "health-runs", bench.DefaultHealthRuns, "healthcheck and pg_isready invocations, each")
 	flag.DurationVar(&cfg.Settle, "settle", bench.DefaultSettle, "idle time after ready before reading RSS and stopping")
 	flag.DurationVar(&cfg.Load, "load", bench.DefaultLoad, "pgbench load time before SIGTERM")
+	suites := flag.String("suites", strings.Join(bench.AllSuites, ","), "comma-separated suites to run: "+strings.Join(bench.AllSuites, ", "))
+	flag.IntVar(&cfg.PatroniRuns, "patroni-runs", bench.DefaultPatroniRuns, "three-node clusters formed per Patroni timing (defaults, tuned); each measures start, two failovers and lost writes")
+	flag.IntVar(&cfg.Backup.Scale, "backup-scale", bench.DefaultBackupScale, "pgbench -i -s of the backed-up database (about 15 MiB per unit; 70 is about 1 GiB)")
+	flag.IntVar(&cfg.Backup.Runs, "backup-runs", bench.DefaultBackupRuns, "full backups and restores per side (pgBackRest, pg_basebackup)")
+	flag.IntVar(&cfg.Backup.ProcessMax, "backup-process-max", bench.DefaultBackupProcessMax(), "pgBackRest process-max (default: the number of CPUs)")
+	flag.StringVar(&cfg.Backup.Compress, "backup-compress", bench.DefaultBackupCompress, "pgBackRest compress-type: none, bz2, gz, lz4, zst")
 	flag.Parse()
+	for _, s := range strings.Split(*suites, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			cfg.Suites = append(cfg.Suites, s)
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

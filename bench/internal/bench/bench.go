@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -13,8 +14,16 @@ import (
 // measures with status "error"; Run itself fails only when it cannot set up
 // or was interrupted (ctx). Everything it started is gone when it returns.
 func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
-	if cfg.Runs < 1 || cfg.HealthRuns < 1 {
-		return nil, errors.New("runs and health runs must be at least 1")
+	if cfg.Runs < 1 || cfg.HealthRuns < 1 || cfg.PatroniRuns < 1 || cfg.Backup.Runs < 1 {
+		return nil, errors.New("runs, health runs, patroni runs and backup runs must be at least 1")
+	}
+	for _, s := range cfg.Suites {
+		if !slices.Contains(AllSuites, s) {
+			return nil, fmt.Errorf("unknown suite %q: accepted are %s", s, strings.Join(AllSuites, ", "))
+		}
+	}
+	if err := cfg.Backup.validate(); err != nil {
+		return nil, err
 	}
 	if cfg.Settle <= 0 {
 		cfg.Settle = DefaultSettle
@@ -35,7 +44,36 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	r.progress("PostgreSQL %s; work directory %s (%s); %d CPUs",
 		rep.Environment.PostgreSQL, r.top, rep.Environment.Filesystem, rep.Environment.CPUs)
 
-	rep.Measures = append(rep.Measures, r.firstBoots(ctx)...)
+	if cfg.runs(SuiteDirect) {
+		ms, err := r.direct(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rep.Measures = append(rep.Measures, ms...)
+	}
+	if cfg.runs(SuitePatroni) {
+		rep.Measures = append(rep.Measures, r.patroni(ctx)...)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("interrupted: %w", err)
+		}
+	}
+	if cfg.runs(SuiteBackup) {
+		rep.Measures = append(rep.Measures, r.backups(ctx)...)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("interrupted: %w", err)
+		}
+	}
+	rep.Measures = order(rep.Measures)
+	rep.FinishedAt = time.Now()
+	rep.DurationS = rep.FinishedAt.Sub(rep.StartedAt).Seconds()
+	return rep, nil
+}
+
+// direct runs the direct-mode suite: first boots, then the measures on an
+// initialised PGDATA, then the plugin starts.
+func (r *rig) direct(ctx context.Context) ([]Measure, error) {
+	var out []Measure
+	out = append(out, r.firstBoots(ctx)...)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted: %w", err)
 	}
@@ -44,10 +82,10 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		return nil, fmt.Errorf("interrupted: %w", err)
 	}
 	if werr != nil {
-		rep.Measures = append(rep.Measures, warmFailed(werr)...)
+		out = append(out, warmFailed(werr)...)
 	} else {
 		for _, scenario := range []func(context.Context, *sandbox) []Measure{r.restarts, r.loads, r.sleeps, r.healthchecks, r.healthWithPlugin} {
-			rep.Measures = append(rep.Measures, scenario(ctx, warm)...)
+			out = append(out, scenario(ctx, warm)...)
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("interrupted: %w", err)
 			}
@@ -56,14 +94,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			return nil, err
 		}
 	}
-	rep.Measures = append(rep.Measures, r.pluginStarts(ctx)...)
+	out = append(out, r.pluginStarts(ctx)...)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted: %w", err)
 	}
-	rep.Measures = order(rep.Measures)
-	rep.FinishedAt = time.Now()
-	rep.DurationS = rep.FinishedAt.Sub(rep.StartedAt).Seconds()
-	return rep, nil
+	return out, nil
 }
 
 // warmFailed stands in for the measures that need the initialised PGDATA.
@@ -88,6 +123,8 @@ func order(ms []Measure) []Measure {
 		"healthcheck_latency", "healthcheck_rss", "healthcheck_latency_plugin",
 		"plugin_handshake", "plugin_rss_idle",
 		"first_boot_with_example_plugin", "first_boot_rest_with_example_plugin", "plugin_handshake_entrypoint", "plugin_rss_entrypoint",
+		"patroni_healthy_default", "patroni_healthy_tuned", "patroni_failover_sigterm", "patroni_failover_kill9", "patroni_rejoin", "patroni_lost_writes",
+		"backup_full_time", "backup_full_size", "backup_restore_time",
 	}
 	rank := func(m Measure) int {
 		if i := slices.Index(ids, m.ID); i >= 0 {

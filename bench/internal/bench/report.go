@@ -124,6 +124,13 @@ type Settings struct {
 	LoadScale    int     `json:"load_scale"`    // pgbench scale factor
 	ListenAddr   string  `json:"listen_addr"`   // TCP listen address of every server
 	PgbenchFlags string  `json:"pgbench_flags"` // the load
+
+	Suites           []string `json:"suites,omitempty"`   // empty: all
+	PatroniRuns      int      `json:"patroni_runs"`       // clusters per Patroni timing
+	BackupScale      int      `json:"backup_scale"`       // pgbench -i -s of the backup database
+	BackupRuns       int      `json:"backup_runs"`        // backups and restores per side
+	BackupProcessMax int      `json:"backup_process_max"` // pgBackRest process-max
+	BackupCompress   string   `json:"backup_compress"`    // pgBackRest compress-type
 }
 
 // finish computes the difference and judges the goal from the summaries.

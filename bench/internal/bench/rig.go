@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"syscall"
@@ -20,22 +21,42 @@ type Config struct {
 	Settle     time.Duration // idle time after ready, before RSS and stop
 	Load       time.Duration // pgbench load time before SIGTERM
 	Progress   io.Writer     // progress lines; nil discards them
+
+	Suites      []string // which suites run: SuiteDirect, SuitePatroni, SuiteBackup; empty = all
+	PatroniRuns int      // three-node clusters formed per Patroni timing (defaults, tuned)
+	Backup      BackupConfig
+}
+
+// Suites of measures (the -suites flag).
+const (
+	SuiteDirect  = "direct"     // first boot, restart, stops, RSS, healthcheck, plugins
+	SuitePatroni = "patroni"    // three-node cluster, failovers, lost writes
+	SuiteBackup  = "pgbackrest" // full backup and restore vs pg_basebackup
+)
+
+// AllSuites are the suites in the order they run.
+var AllSuites = []string{SuiteDirect, SuitePatroni, SuiteBackup}
+
+// runs reports whether suite is selected.
+func (c Config) runs(suite string) bool {
+	return len(c.Suites) == 0 || slices.Contains(c.Suites, suite)
 }
 
 // Defaults of Config.
 const (
-	DefaultRuns       = 10
-	DefaultHealthRuns = 200
-	DefaultSettle     = 300 * time.Millisecond
-	DefaultLoad       = time.Second
-	serverUser        = "postgres"
-	listenAddr        = "127.0.0.1"
-	loadClients       = 4
-	loadThreads       = 2
-	loadScale         = 1
-	readyTimeout      = 2 * time.Minute
-	stopTimeout       = time.Minute
-	maxTopLen         = 40 // keeps plugin and PostgreSQL socket paths short enough
+	DefaultRuns        = 10
+	DefaultHealthRuns  = 200
+	DefaultSettle      = 300 * time.Millisecond
+	DefaultLoad        = time.Second
+	DefaultPatroniRuns = 2
+	serverUser         = "postgres"
+	listenAddr         = "127.0.0.1"
+	loadClients        = 4
+	loadThreads        = 2
+	loadScale          = 1
+	readyTimeout       = 2 * time.Minute
+	stopTimeout        = time.Minute
+	maxTopLen          = 40 // keeps plugin and PostgreSQL socket paths short enough
 )
 
 func (c Config) settings() Settings {
@@ -44,6 +65,8 @@ func (c Config) settings() Settings {
 		HealthRuns: c.HealthRuns, SettleMs: ms(c.Settle), LoadMs: ms(c.Load),
 		LoadClients: loadClients, LoadScale: loadScale, ListenAddr: listenAddr,
 		PgbenchFlags: fmt.Sprintf("-n -S -c %d -j %d (unix socket)", loadClients, loadThreads),
+		Suites:       c.Suites, PatroniRuns: c.PatroniRuns,
+		BackupScale: c.Backup.Scale, BackupRuns: c.Backup.Runs, BackupProcessMax: c.Backup.ProcessMax, BackupCompress: c.Backup.Compress,
 	}
 }
 

@@ -1,0 +1,378 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The pgBackRest suite: one bare PostgreSQL server (started directly, as
+// the server user) holding a pgbench database, backed up in full by
+// pgBackRest and by pg_basebackup in the same run, interleaved, and each
+// backup restored into an empty directory. pgBackRest is driven directly
+// with a minimal configuration the bench writes (posix repository), with
+// the settings of BackupConfig.
+
+// BackupConfig are the pgBackRest suite's knobs.
+type BackupConfig struct {
+	Scale      int    // pgbench -i -s: about 15 MiB per unit (70 ≈ 1 GiB)
+	Runs       int    // full backups and restores per side
+	ProcessMax int    // pgBackRest process-max
+	Compress   string // pgBackRest compress-type
+}
+
+// Defaults of BackupConfig: the scale keeps `make bench` short (-backup-scale
+// 70 is the 1 GB database of the issue); process-max and compress-type are
+// the bench's choice until plugins/pgbackrest declares its own defaults.
+const (
+	DefaultBackupScale    = 10
+	DefaultBackupRuns     = 2
+	DefaultBackupCompress = "lz4"
+	backupStanza          = "bench"
+	backupTimeout         = 30 * time.Minute
+)
+
+// DefaultBackupProcessMax is pgBackRest's process-max: one per CPU.
+func DefaultBackupProcessMax() int { return max(1, runtime.NumCPU()) }
+
+var backupCompressTypes = []string{"none", "bz2", "gz", "lz4", "zst"}
+
+func (c BackupConfig) validate() error {
+	if c.Scale < 1 {
+		return fmt.Errorf("backup scale %d: must be at least 1 (pgbench -i -s)", c.Scale)
+	}
+	if c.ProcessMax < 1 || c.ProcessMax > 999 {
+		return fmt.Errorf("backup process-max %d: must be 1 to 999", c.ProcessMax)
+	}
+	if !slices.Contains(backupCompressTypes, c.Compress) {
+		return fmt.Errorf("backup compress type %q: accepted are %s", c.Compress, strings.Join(backupCompressTypes, ", "))
+	}
+	return nil
+}
+
+func backupSpecs() []spec {
+	return []spec{
+		{id: "backup_full_time", name: "pgBackRest full backup, vs pg_basebackup", unit: unitS,
+			goal: &Goal{Text: "<= pg_basebackup", Basis: BasisDiffAbs, Limit: 0}, diffShown: DiffShownPercent, showP95: true},
+		{id: "backup_full_size", name: "full backup size, pgBackRest repo vs pg_basebackup", unit: unitMiB, diffShown: DiffShownPercent},
+		{id: "backup_restore_time", name: "restore into an empty PGDATA, pgBackRest vs copy of pg_basebackup", unit: unitS, diffShown: DiffShownPercent, showP95: true},
+	}
+}
+
+// backupRig is the server and repository of the suite.
+type backupRig struct {
+	r       *rig
+	sb      *sandbox
+	out     *os.File
+	server  *proc
+	conf    string // pgbackrest.conf
+	repo    string
+	pgbackr string
+	seq     int
+}
+
+func (r *rig) backups(ctx context.Context) []Measure {
+	specs := backupSpecs()
+	bc := r.cfg.Backup
+	pgbackr, err := lookTool("pgbackrest", "pgbackrest")
+	if err != nil {
+		return failAll(specs, err)
+	}
+	sb, out, done, err := r.bareSandbox("backup")
+	if err != nil {
+		return failAll(specs, err)
+	}
+	defer done()
+	b := &backupRig{r: r, sb: sb, out: out, pgbackr: pgbackr}
+	defer func() { directAbort(b.server) }()
+	dbMiB, dataMiB, err := b.setup(ctx)
+	if err != nil {
+		return failAll(specs, err)
+	}
+	r.progress("pgbackrest: pgbench -i -s %d: database %.0f MiB, PGDATA %.0f MiB; process-max %d, compress-type %s",
+		bc.Scale, dbMiB, dataMiB, bc.ProcessMax, bc.Compress)
+
+	brTime := newSeries(fmt.Sprintf("pgbackrest backup --type=full (posix repo, process-max=%d, compress-type=%s, start-fast=y)", bc.ProcessMax, bc.Compress))
+	bbTime := newSeries("pg_basebackup -D <dir> -c fast -X stream (plain format, uncompressed)")
+	brSize := newSeries("the backup's directory in the repository (du)")
+	bbSize := newSeries("pg_basebackup's directory (du)")
+	brRestore := newSeries(fmt.Sprintf("pgbackrest restore --pg1-path=<empty dir> (process-max=%d)", bc.ProcessMax))
+	bbRestore := newSeries("cp -a of pg_basebackup's directory + sync -f")
+	sides := []side{
+		{name: "pgbackrest", s: brTime, run: func() error { return b.pgbackrestRound(ctx, brTime, brSize, brRestore) }},
+		{name: "pg_basebackup", s: bbTime, run: func() error { return b.basebackupRound(ctx, bbTime, bbSize, bbRestore) }},
+	}
+	if err := interleave(bc.Runs, sides, ctx.Err, func(round int, name string, err error) {
+		if err != nil {
+			r.progress("backup %d/%d %s: FAILED: %v", round, bc.Runs, name, err)
+			return
+		}
+		s := sidesSeries(sides, name)
+		r.progress("backup %d/%d %s: full backup %s", round, bc.Runs, name, lastSample(s, unitS))
+	}); err != nil {
+		return nil
+	}
+	for _, p := range [][2]*series{{brTime, brSize}, {brTime, brRestore}, {bbTime, bbSize}, {bbTime, bbRestore}} {
+		if p[0].err != nil {
+			p[1].fail(p[0].err)
+		}
+	}
+	size := fmt.Sprintf("pgbench -i -s %d: database %.0f MiB (pg_database_size), PGDATA %.0f MiB; ", bc.Scale, dbMiB, dataMiB)
+	specs[0].note = size + fmt.Sprintf("pgBackRest %s driven directly (plugins/pgbackrest is not wired yet) with process-max=%d, compress-type=%s, start-fast=y; both against the same running server, fsync on, interleaved; backup time is the command's wall time",
+		r.pgbackrestVersion(ctx, pgbackr), bc.ProcessMax, bc.Compress)
+	specs[1].note = "du of the backup's files (pgBackRest: compressed, with its manifest; WAL archived during the backup is in archive/, not counted) against pg_basebackup's plain copy"
+	specs[2].note = "pgBackRest restores the latest backup into an empty directory (files synced); the reference copies pg_basebackup's plain output into place and syncs the filesystem; neither is started afterwards"
+	return []Measure{
+		specs[0].measure(brTime, bbTime),
+		specs[1].measure(brSize, bbSize),
+		specs[2].measure(brRestore, bbRestore),
+	}
+}
+
+func (r *rig) pgbackrestVersion(ctx context.Context, bin string) string {
+	v, err := runOutput(ctx, bin, r.baseEnv, "version")
+	if err != nil {
+		return "(version unknown)"
+	}
+	return strings.TrimPrefix(v, "pgBackRest ")
+}
+
+// setup initialises PGDATA, loads pgbench's tables with archiving off, then
+// restarts the server with archive_command = pgbackrest archive-push and
+// creates the stanza. It returns the database's and PGDATA's sizes in MiB.
+func (b *backupRig) setup(ctx context.Context) (dbMiB, dataMiB float64, err error) {
+	r, sb := b.r, b.sb
+	if _, _, err := r.initdb(ctx, sb, b.out); err != nil {
+		return 0, 0, fmt.Errorf("initdb: %w", err)
+	}
+	if b.server, _, err = r.directStart(ctx, sb, b.out, false); err != nil {
+		return 0, 0, err
+	}
+	r.progress("pgbackrest: loading pgbench -i -s %d (archiving off)", r.cfg.Backup.Scale)
+	if _, err := runProc(ctx, "pgbench -i", r.bareSpec(sb, r.pgbench, b.out,
+		"-i", "-q", "-s", strconv.Itoa(r.cfg.Backup.Scale), "-h", sb.sock, "-p", strconv.Itoa(sb.port), "-U", serverUser, serverUser), backupTimeout); err != nil {
+		return 0, 0, fmt.Errorf("pgbench -i: %w; output:\n%s", err, tailFile(b.out.Name(), 20))
+	}
+	v, err := b.psql(ctx, "SELECT pg_database_size(current_database())")
+	if err != nil {
+		return 0, 0, err
+	}
+	bytes, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("pg_database_size: %q: %w", v, err)
+	}
+	if _, err := directStop(b.server); err != nil {
+		return 0, 0, err
+	}
+	b.server = nil
+
+	// The repository and pgBackRest's configuration, owned by the server user.
+	cfgDir := filepath.Join(sb.root, "pgbackrest")
+	b.repo = filepath.Join(sb.root, "repo")
+	for _, d := range []string{cfgDir, b.repo, filepath.Join(cfgDir, "lock"), filepath.Join(cfgDir, "log")} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return 0, 0, fmt.Errorf("pgbackrest directories: %w", err)
+		}
+		if err := r.chown(d); err != nil {
+			return 0, 0, err
+		}
+	}
+	bc := r.cfg.Backup
+	b.conf = filepath.Join(cfgDir, "pgbackrest.conf")
+	conf := strings.Join([]string{
+		"[global]",
+		"repo1-type=posix",
+		"repo1-path=" + b.repo,
+		"repo1-retention-full=9999",
+		"process-max=" + strconv.Itoa(bc.ProcessMax),
+		"compress-type=" + bc.Compress,
+		"start-fast=y",
+		"lock-path=" + filepath.Join(cfgDir, "lock"),
+		"log-path=" + filepath.Join(cfgDir, "log"),
+		"log-level-console=warn",
+		"log-level-file=off",
+		"",
+		"[" + backupStanza + "]",
+		"pg1-path=" + sb.data,
+		"pg1-port=" + strconv.Itoa(sb.port),
+		"pg1-socket-path=" + sb.sock,
+		"pg1-user=" + serverUser,
+		"",
+	}, "\n")
+	if err := os.WriteFile(b.conf, []byte(conf), 0o640); err != nil {
+		return 0, 0, fmt.Errorf("write pgbackrest.conf: %w", err)
+	}
+	if err := r.chown(b.conf); err != nil {
+		return 0, 0, err
+	}
+	f, err := os.OpenFile(filepath.Join(sb.data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return 0, 0, fmt.Errorf("postgresql.conf: %w", err)
+	}
+	_, err = fmt.Fprintf(f, "\n# pgdock-bench: archiving to pgBackRest\narchive_mode = on\narchive_command = '%s --config=%s --stanza=%s archive-push %%p'\n",
+		b.pgbackr, b.conf, backupStanza)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("postgresql.conf: %w", err)
+	}
+	if b.server, _, err = r.directStart(ctx, sb, b.out, false); err != nil {
+		return 0, 0, err
+	}
+	if _, err := b.pgbackrest(ctx, "stanza-create"); err != nil {
+		return 0, 0, err
+	}
+	if _, err := b.pgbackrest(ctx, "check"); err != nil {
+		return 0, 0, err
+	}
+	return bytes / (1 << 20), duMiB(sb.data), nil
+}
+
+func (b *backupRig) psql(ctx context.Context, sql string) (string, error) {
+	out, err := runAs(ctx, b.r, filepath.Join(b.r.pg.Dir, "psql"), "-X", "-A", "-t", "-q", "-h", b.sb.sock, "-p", strconv.Itoa(b.sb.port), "-U", serverUser, "-d", serverUser, "-c", sql)
+	if err != nil {
+		return "", fmt.Errorf("psql %q: %w", sql, err)
+	}
+	return out, nil
+}
+
+// pgbackrest runs one pgBackRest command as the server user and returns its
+// wall time.
+func (b *backupRig) pgbackrest(ctx context.Context, args ...string) (time.Duration, error) {
+	args = append([]string{"--config=" + b.conf, "--stanza=" + backupStanza}, args...)
+	d, err := runProc(ctx, "pgbackrest "+args[2], b.r.bareSpec(b.sb, b.pgbackr, b.out, args...), backupTimeout)
+	if err != nil {
+		return 0, fmt.Errorf("%w; output:\n%s", err, tailFile(b.out.Name(), 20))
+	}
+	return d, nil
+}
+
+// newTarget is an empty directory for a backup or a restore, owned by the
+// server user (0700, like PGDATA).
+func (b *backupRig) newTarget(name string) (string, error) {
+	b.seq++
+	d := filepath.Join(b.sb.root, fmt.Sprintf("%s-%d", name, b.seq))
+	if err := os.Mkdir(d, 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", d, err)
+	}
+	return d, b.r.chown(d)
+}
+
+// drop removes a directory (untimed) and flushes what it left dirty.
+func drop(dir string) {
+	_ = os.RemoveAll(dir)
+	syscall.Sync()
+}
+
+func (b *backupRig) pgbackrestRound(ctx context.Context, t, size, restore *series) error {
+	syscall.Sync()
+	before := backupLabels(b.repo)
+	d, err := b.pgbackrest(ctx, "backup", "--type=full")
+	if err != nil {
+		return err
+	}
+	var label string
+	for _, l := range backupLabels(b.repo) {
+		if !slices.Contains(before, l) {
+			label = l
+		}
+	}
+	if label == "" {
+		return fmt.Errorf("no new backup in %s after pgbackrest backup", b.repo)
+	}
+	t.add(d.Seconds())
+	size.add(duMiB(filepath.Join(b.repo, "backup", backupStanza, label)))
+	target, err := b.newTarget("restore")
+	if err != nil {
+		return err
+	}
+	defer drop(target)
+	syscall.Sync()
+	rd, err := b.pgbackrest(ctx, "restore", "--pg1-path="+target, "--set="+label)
+	if err != nil {
+		return err
+	}
+	restore.add(rd.Seconds())
+	return nil
+}
+
+func (b *backupRig) basebackupRound(ctx context.Context, t, size, restore *series) error {
+	dir, err := b.newTarget("basebackup")
+	if err != nil {
+		return err
+	}
+	defer drop(dir)
+	syscall.Sync()
+	d, err := runProc(ctx, "pg_basebackup", b.r.bareSpec(b.sb, filepath.Join(b.r.pg.Dir, "pg_basebackup"), b.out,
+		"-D", dir, "-h", b.sb.sock, "-p", strconv.Itoa(b.sb.port), "-U", serverUser, "-c", "fast", "-X", "stream"), backupTimeout)
+	if err != nil {
+		return fmt.Errorf("%w; output:\n%s", err, tailFile(b.out.Name(), 20))
+	}
+	t.add(d.Seconds())
+	size.add(duMiB(dir))
+	target, err := b.newTarget("restore")
+	if err != nil {
+		return err
+	}
+	defer drop(target)
+	syscall.Sync()
+	start := time.Now()
+	if _, err := runProc(ctx, "cp -a", b.r.bareSpec(b.sb, "/bin/cp", b.out, "-a", dir+"/.", target), backupTimeout); err != nil {
+		return err
+	}
+	if _, err := runProc(ctx, "sync -f", b.r.bareSpec(b.sb, "/bin/sync", b.out, "-f", target), backupTimeout); err != nil {
+		return err
+	}
+	restore.add(time.Since(start).Seconds())
+	return nil
+}
+
+// backupLabels lists the backup labels in the repository (YYYYMMDD-HHMMSSF).
+func backupLabels(repo string) []string {
+	entries, err := os.ReadDir(filepath.Join(repo, "backup", backupStanza))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && strings.HasSuffix(e.Name(), "F") && len(e.Name()) >= 16 {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// duMiB is the disk usage of a tree (allocated blocks), in MiB.
+func duMiB(root string) float64 {
+	var total int64
+	_ = filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			total += st.Blocks * 512
+		}
+		return nil
+	})
+	return float64(total) / (1 << 20)
+}
+
+// runAs runs a short command as the server user and returns its output.
+func runAs(ctx context.Context, r *rig, path string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return runOutputCred(ctx, path, r.baseEnv, r.cred(), args...)
+}
