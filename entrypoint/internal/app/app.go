@@ -245,6 +245,11 @@ func (r *runner) check() (firstBoot, ok bool) {
 // preflight decides whether this is a first boot and checks what must hold
 // before anything on disk is touched.
 func (r *runner) preflight() (firstBoot bool, err error) {
+	if from, err := r.checkDataVersion(context.Background()); err != nil {
+		return false, err
+	} else if from != nil {
+		return false, upgradeUnavailable(from) // the in-place upgrade hooks in here
+	}
 	if errs := missingTLSFiles(r.cfg); len(errs) > 0 {
 		return false, errors.Join(errs...)
 	}

@@ -14,10 +14,69 @@ import (
 	"github.com/pgdock/pgdock/entrypoint/internal/config"
 	"github.com/pgdock/pgdock/entrypoint/internal/gucheck"
 	"github.com/pgdock/pgdock/entrypoint/internal/pgconf"
+	"github.com/pgdock/pgdock/entrypoint/internal/pgversion"
 	"github.com/pgdock/pgdock/entrypoint/internal/pluginhost"
 	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
 	"github.com/pgdock/pgdock/entrypoint/internal/render"
 )
+
+// upgradeVar asks for an in-place major upgrade of an older PGDATA.
+const upgradeVar = "PGDOCK_UPGRADE"
+
+// checkDataVersion is the preflight's first check, before anything is
+// written: a PGDATA whose PG_VERSION is another major than this image's
+// server is refused with a *pgversion.MismatchError (both versions and how
+// to upgrade), never left to PostgreSQL's own "database files are
+// incompatible with server" after pgdock has written its files.
+//
+// With PGDOCK_UPGRADE=true and a cluster older than the server, the mismatch
+// is not an error: it is returned as upgradeFrom for the in-place upgrade
+// (entrypoint/internal/upgrade) to take. A newer cluster is refused whatever
+// the variable says (there is no downgrade). No cluster yet, or the same
+// major: (nil, nil).
+func (r *runner) checkDataVersion(ctx context.Context) (upgradeFrom *pgversion.MismatchError, err error) {
+	if r.bin.Dir == "" {
+		return nil, nil
+	}
+	server, err := pgversion.FromBinDir(ctx, r.bin.Dir)
+	if err != nil {
+		r.log.Warn("cannot tell the server's PostgreSQL major; PGDATA's PG_VERSION is not compared with it", zap.Error(err))
+		return nil, nil
+	}
+	err = pgversion.CheckDataDir(r.cfg.PGData, server)
+	var me *pgversion.MismatchError
+	if !errors.As(err, &me) {
+		return nil, err
+	}
+	upgrade, perr := r.upgradeRequested()
+	if perr != nil {
+		return nil, errors.Join(err, perr)
+	}
+	if upgrade && me.Older() {
+		return me, nil
+	}
+	return nil, err
+}
+
+// upgradeRequested reads PGDOCK_UPGRADE (unset: false).
+func (r *runner) upgradeRequested() (bool, error) {
+	v, ok := r.o.Env[upgradeVar]
+	if !ok || strings.TrimSpace(v) == "" {
+		return false, nil
+	}
+	b, err := config.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: %w", upgradeVar, v, err)
+	}
+	return b, nil
+}
+
+// upgradeUnavailable refuses a requested upgrade this entrypoint cannot do
+// (yet): the data is left as it is.
+func upgradeUnavailable(from *pgversion.MismatchError) error {
+	return fmt.Errorf("%s=true: PGDATA %s holds PostgreSQL %s and this image runs %s, but this entrypoint cannot upgrade it in place; nothing was changed (docs/upgrades.md)",
+		upgradeVar, from.PGData, from.Data, from.Server)
+}
 
 // checkSettings asks the installed PostgreSQL whether it accepts the
 // POSTGRESQL_* settings (names, types, units, ranges, enum values), so a

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,8 +14,10 @@ import (
 
 	"github.com/pgdock/pgdock/entrypoint/internal/config"
 	"github.com/pgdock/pgdock/entrypoint/internal/pgbin"
+	"github.com/pgdock/pgdock/entrypoint/internal/pgversion"
 	"github.com/pgdock/pgdock/entrypoint/internal/render"
 	"github.com/pgdock/pgdock/entrypoint/internal/testpg"
+	"github.com/pgdock/pgdock/entrypoint/internal/testpg/prereq"
 )
 
 // TestCheckSettingsNamesTheVariable: the server's verdict comes back per
@@ -126,4 +131,128 @@ func TestCheckSettingsMissingPreloadLibrary(t *testing.T) {
 		assert.Equal(t, "POSTGRESQL_CONFIG_SHARED_PRELOAD_LIBRARIES", ve.Problems[0].Var)
 		assert.Contains(t, ve.Problems[0].Message, tc.want)
 	}
+}
+
+// versionRunner is a runner whose server is PostgreSQL 15 in the Debian
+// layout (the path answers; nothing is run) and whose PGDATA holds a
+// cluster of major data (no PG_VERSION when data is "").
+func versionRunner(t *testing.T, data string, env map[string]string) (*runner, string, *bytes.Buffer) {
+	t.Helper()
+	pgdata := t.TempDir()
+	if data != "" {
+		require.NoError(t, os.WriteFile(filepath.Join(pgdata, "PG_VERSION"), []byte(data+"\n"), 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(pgdata, "postgresql.conf"), []byte("# the old cluster's\n"), 0o600))
+	}
+	e := map[string]string{"PGDATA": pgdata}
+	for k, v := range env {
+		e[k] = v
+	}
+	r, log := testRunner(t, e)
+	r.o.Env = e
+	r.bin = pgbin.Bin{Dir: filepath.Join(t.TempDir(), "usr/lib/postgresql/15/bin")}
+	return r, pgdata, log
+}
+
+// snapshot lists a directory's entries with their sizes and mtimes.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out[p] = fmt.Sprintf("%v %d %s", fi.Mode(), fi.Size(), fi.ModTime())
+		return nil
+	}))
+	return out
+}
+
+// TestPreflightRefusesOtherMajor: a PGDATA of another major fails the
+// preflight first, naming both versions and the way to upgrade, and leaves
+// PGDATA as it was; PGDOCK_UPGRADE=true hands an older cluster to the
+// upgrade (typed, for it to branch on) but never a newer one.
+func TestPreflightRefusesOtherMajor(t *testing.T) {
+	for _, tc := range []struct {
+		name, data, upgrade string
+		wantErr             []string
+		wantFrom            bool
+	}{
+		{name: "no cluster yet", data: ""},
+		{name: "same major", data: "15"},
+		{name: "older", data: "13", wantErr: []string{"PostgreSQL 13 cluster", "runs PostgreSQL 15", "PGDOCK_UPGRADE=true", "pgdock/postgres:13"}},
+		{name: "newer", data: "17", wantErr: []string{"PostgreSQL 17 cluster", "cannot be downgraded"}},
+		{name: "older, upgrade false", data: "13", upgrade: "false", wantErr: []string{"PostgreSQL 13 cluster"}},
+		{name: "older, upgrade true", data: "13", upgrade: "true", wantFrom: true},
+		{name: "newer, upgrade true", data: "18", upgrade: "true", wantErr: []string{"cannot be downgraded"}},
+		{name: "older, upgrade misspelt", data: "13", upgrade: "ja", wantErr: []string{"PostgreSQL 13 cluster", `PGDOCK_UPGRADE="ja"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			if tc.upgrade != "" {
+				env["PGDOCK_UPGRADE"] = tc.upgrade
+			}
+			r, pgdata, _ := versionRunner(t, tc.data, env)
+			before := snapshot(t, pgdata)
+			from, err := r.checkDataVersion(context.Background())
+			if len(tc.wantErr) > 0 {
+				require.Error(t, err)
+				for _, s := range tc.wantErr {
+					assert.Contains(t, err.Error(), s)
+				}
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tc.wantFrom, from != nil)
+			if from != nil {
+				assert.Equal(t, pgversion.Major(13), from.Data)
+				assert.Equal(t, pgversion.Major(15), from.Server)
+			}
+
+			// The whole preflight: refused before anything else, PGDATA untouched.
+			_, perr := r.preflight()
+			if len(tc.wantErr) > 0 || tc.wantFrom {
+				require.Error(t, perr)
+				if tc.wantFrom {
+					assert.Contains(t, perr.Error(), "cannot upgrade it in place; nothing was changed")
+				} else {
+					var me *pgversion.MismatchError
+					assert.ErrorAs(t, perr, &me, "typed, for callers to branch on")
+				}
+			}
+			assert.Equal(t, before, snapshot(t, pgdata), "PGDATA unchanged")
+		})
+	}
+}
+
+// TestValidateRefusesOtherMajor: `config validate` with the installed
+// PostgreSQL (found as a start finds it) on a PGDATA whose PG_VERSION is
+// another major exits 1 with the message, and changes nothing.
+func TestValidateRefusesOtherMajor(t *testing.T) {
+	bin, err := pgbin.Find()
+	if err != nil {
+		prereq.Missing(t, "no PostgreSQL installed (run `make deps`): "+err.Error())
+	}
+	server, err := pgversion.FromBinDir(context.Background(), bin.Dir)
+	require.NoError(t, err)
+	other := pgversion.Major(13)
+	if server == other {
+		other = 15
+	}
+	pgdata := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(pgdata, "PG_VERSION"), []byte(other.String()+"\n"), 0o600))
+	before := snapshot(t, pgdata)
+	var stdout, stderr bytes.Buffer
+	code := Validate(Options{
+		Env:    map[string]string{"PGDATA": pgdata, "PATH": os.Getenv("PATH"), "POSTGRES_PASSWORD": "x"},
+		Stdout: &stdout, Stderr: &stderr,
+	})
+	assert.Equal(t, ExitError, code)
+	out := stdout.String() + stderr.String()
+	assert.Contains(t, out, "holds a PostgreSQL "+other.String()+" cluster")
+	assert.Contains(t, out, "this image runs PostgreSQL "+server.String())
+	assert.Equal(t, before, snapshot(t, pgdata))
 }
