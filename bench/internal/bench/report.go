@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -248,12 +249,16 @@ func WriteTable(w io.Writer, r *Report) error {
 		"  commit %s, entrypoint %s, %s\n"+
 		"  %d CPUs, kernel %s, %s, servers run as %q\n"+
 		"  data under %s (%s)\n"+
-		"  medians of repeated runs (first boot n=%d, restart n=%d, load n=%d, sleep n=%d, plugin n=%d, health n=%d)\n\n",
+		"  medians of repeated runs (first boot n=%d, restart n=%d, load n=%d, sleep n=%d, plugin n=%d, health n=%d;\n"+
+		"  patroni clusters n=%d per timing; backups n=%d per side of pgbench -i -s %d, pgBackRest process-max %d, compress-type %s)\n"+
+		"  suites: %s\n\n",
 		r.StartedAt.Format("2006-01-02 15:04 MST"), e.Hostname, r.DurationS,
 		e.Commit, e.EntrypointVersion, e.GoVersion,
 		e.CPUs, e.Kernel, e.PostgreSQL, e.User,
 		e.WorkDir, e.Filesystem,
 		r.Settings.Runs, r.Settings.RestartRuns, r.Settings.LoadRuns, r.Settings.SleepRuns, r.Settings.PluginRuns, r.Settings.HealthRuns,
+		r.Settings.PatroniRuns, r.Settings.BackupRuns, r.Settings.BackupScale, r.Settings.BackupProcessMax, r.Settings.BackupCompress,
+		suitesText(r.Settings.Suites),
 	); err != nil {
 		return fmt.Errorf("write header: %w", err)
 	}
@@ -276,6 +281,13 @@ func WriteTable(w io.Writer, r *Report) error {
 		}
 	}
 	return nil
+}
+
+func suitesText(s []string) string {
+	if len(s) == 0 {
+		return strings.Join(AllSuites, ", ")
+	}
+	return strings.Join(s, ", ")
 }
 
 // WriteJSON writes the report to path (creating its directory), atomically.
