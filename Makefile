@@ -14,6 +14,10 @@ MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/patroni 
 PLUGINS   := example patroni
 UP_PORT   ?= 55432
 TESTRIG_OUT ?= $(CURDIR)/.testrig
+# PostgreSQL major of `make image` (13, 15, 17, 18; docs/images.md); PG_MAJORS: the majors
+# `make testrig` builds and runs the direct-mode scenarios on (e.g. PG_MAJORS="13 15 17 18")
+PG_MAJOR  ?= 15
+PG_MAJORS ?= $(PG_MAJOR)
 # pgdock's own time goals are reported by make test/testrig (speed lives in make bench);
 # TESTRIG_GOALS=enforce makes a missed goal fail. The plan's 30 s budgets always fail.
 TESTRIG_GOALS ?= report
@@ -67,10 +71,11 @@ bench: deps build
 generate: deps
 	./plugins/sdk/generate.sh
 
-## image: container images pgdock/postgres:15, pgdock/etcd, pgdock/prometheus, pgdock/postgres-exporter
-## (offline base from debootstrap when no registry answers; IMAGES="postgres" builds a subset)
+## image: container images pgdock/postgres:$(PG_MAJOR), pgdock/etcd, pgdock/prometheus, pgdock/postgres-exporter
+## (offline base from debootstrap when no registry answers; IMAGES="postgres" builds a subset;
+## PG_MAJOR=13|15|17|18, default 15; CITUS_VERSION=13.0 / PG_STAT_MONITOR=true add those from their vendors' repositories)
 image: build
-	@./scripts/image.sh $(BIN) $(IMAGES)
+	@PG_MAJOR=$(PG_MAJOR) ./scripts/image.sh $(BIN) $(IMAGES)
 
 ## testrig: the container scenarios (docs/testrig.md) on the images of `make image`;
 ## JUnit and a Markdown report with SVG timelines in .testrig/ (SCENARIOS="direct sleep" runs a subset)

@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
-# Makes sure a Debian bookworm base image exists for pgdock's Dockerfiles and
-# prints its name on stdout (progress goes to stderr).
+# Makes sure a Debian base image of one release exists for pgdock's
+# Dockerfiles and prints its name on stdout (progress goes to stderr).
+#
+#   scripts/image-base.sh [release]     bullseye, bookworm (default), trixie or sid
 #
 #   - If BASE_IMAGE is set, it is used as is (pulled when missing).
-#   - Else if debian:bookworm-slim is present or can be pulled, that is used.
-#   - Else (no registry) pgdock/debian:bookworm is built once with
-#     `debootstrap --variant=minbase bookworm` and `docker import`, and reused
+#   - Else if pgdock/debian:<release> was built before, it is reused.
+#   - Else if debian:<release>-slim is present or can be pulled, that is used.
+#   - Else (no registry) pgdock/debian:<release> is built once with
+#     `debootstrap --variant=minbase <release>` and `docker import`, and reused
 #     on every later call.
 # Needs a reachable Docker Engine; debootstrap is installed via scripts/deps.sh
 # when missing (root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-upstream=debian:bookworm-slim
-local_base=pgdock/debian:bookworm
+release=${1:-bookworm}
+case $release in
+  bullseye | bookworm | trixie | sid) ;;
+  *) echo "image-base: release $release is not one of bullseye, bookworm, trixie, sid" >&2; exit 1 ;;
+esac
+upstream=debian:$release-slim
+local_base=pgdock/debian:$release
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 pull_timeout=${PGDOCK_PULL_TIMEOUT:-300}
 
@@ -49,7 +57,7 @@ fi
 work=$(mktemp -d /var/tmp/pgdock-debootstrap.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
-debootstrap --variant=minbase bookworm "$work/root" "$mirror" >"$work/log" 2>&1 || {
+debootstrap --variant=minbase "$release" "$work/root" "$mirror" >"$work/log" 2>&1 || {
   echo "image-base: debootstrap failed; its log:" >&2
   tail -n 30 "$work/log" >&2
   exit 1
@@ -82,14 +90,20 @@ path-exclude /usr/share/info/*
 path-exclude /usr/share/lintian/*
 path-exclude /usr/share/linda/*
 EOF
-printf '%s\n' "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
-  "deb http://deb.debian.org/debian-security bookworm-security main" > "$root/etc/apt/sources.list"
+# sid has neither -updates nor -security suites.
+if [ "$release" = sid ]; then
+  printf '%s\n' "deb $mirror sid main" > "$root/etc/apt/sources.list"
+else
+  printf '%s\n' "deb $mirror $release main" "deb $mirror $release-updates main" \
+    "deb http://deb.debian.org/debian-security $release-security main" > "$root/etc/apt/sources.list"
+fi
+rm -f "$root/etc/apt/sources.list.d/debian.sources" # trixie's debootstrap may write the deb822 form too
 : > "$root/etc/hostname"
 : > "$root/etc/resolv.conf"
 tar --numeric-owner --xattrs -C "$root" -c . |
   docker import \
     -c 'CMD ["bash"]' \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    -m "pgdock: debootstrap --variant=minbase bookworm" - "$local_base" >/dev/null
+    -m "pgdock: debootstrap --variant=minbase $release" - "$local_base" >/dev/null
 echo "image-base: built $local_base in $(($(date +%s) - start)) s" >&2
 echo "$local_base"

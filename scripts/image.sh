@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Builds pgdock's container images from docker/*/Dockerfile:
-#   pgdock/postgres:15          PostgreSQL 15 + pgdock (needs `make build` first)
+#   pgdock/postgres:<major>     PostgreSQL <major> + pgdock (needs `make build` first)
 #   pgdock/etcd, pgdock/prometheus, pgdock/postgres-exporter   from Debian packages
-# on a Debian bookworm base: debian:bookworm-slim where a registry is
-# reachable, else pgdock/debian:bookworm built once offline (image-base.sh).
+# on a Debian base: debian:<release>-slim where a registry is reachable, else
+# pgdock/debian:<release> built once offline (image-base.sh). The postgres
+# image's release follows PG_MAJOR (table below); the others use bookworm.
 #
 #   scripts/image.sh <bin dir> [image ...]      images: postgres etcd prometheus postgres-exporter (default: all)
 #
-# Environment: BASE_IMAGE (force a base image).
+# Environment:
+#   PG_MAJOR         13, 15 (default), 17 or 18: which pgdock/postgres to build
+#   BASE_IMAGE       force a base image (for the postgres image: one of PG_MAJOR's release)
+#   CITUS_VERSION    e.g. 13.0: Citus from packagecloud citusdata (default none)
+#   PG_STAT_MONITOR  true: pg_stat_monitor from Percona's repository (default false)
+# An unchanged image is not rebuilt: every step hits the builder's cache
+# (seconds); the context's mtimes are fixed for that.
 # Progress on stderr; sizes at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +29,33 @@ if ! docker info >/dev/null 2>&1; then
   echo "image: no Docker Engine reachable (docker info failed)" >&2
   exit 1
 fi
-base=$(./scripts/image-base.sh)
-echo "image: base $base" >&2
+
+# The one table of what differs per major at build time (the runtime facts
+# are in entrypoint/internal/pgversion; docs/images.md shows both):
+# major → Debian release, PGDATA, declared volume. From 18 the official
+# image's layout: PGDATA=/var/lib/postgresql/18/docker, VOLUME /var/lib/postgresql.
+major=${PG_MAJOR:-15}
+case $major in
+  13) release=bullseye pgdata=/var/lib/postgresql/data volume=/var/lib/postgresql/data ;;
+  15) release=bookworm pgdata=/var/lib/postgresql/data volume=/var/lib/postgresql/data ;;
+  17) release=trixie pgdata=/var/lib/postgresql/data volume=/var/lib/postgresql/data ;;
+  18) release=sid pgdata=/var/lib/postgresql/18/docker volume=/var/lib/postgresql ;;
+  *) echo "image: PG_MAJOR=$major is not one of 13, 15, 17, 18" >&2; exit 1 ;;
+esac
+case ${PG_STAT_MONITOR:-false} in
+  true | false) ;;
+  *) echo "image: PG_STAT_MONITOR=$PG_STAT_MONITOR: true or false" >&2; exit 1 ;;
+esac
+[[ ${CITUS_VERSION:-} =~ ^([0-9]+\.[0-9]+)?$ ]] || {
+  echo "image: CITUS_VERSION=$CITUS_VERSION: a Citus major.minor such as 13.0, or empty" >&2
+  exit 1
+}
+
+base_of() { # image: prints its base (BASE_IMAGE when set)
+  local r=bookworm
+  [ "$1" != postgres ] || r=$release
+  ./scripts/image-base.sh "$r"
+}
 
 # Engine 20.10 without the buildx plugin cannot use BuildKit; the Dockerfiles
 # use only syntax the legacy builder knows, so either builder works.
@@ -33,7 +65,7 @@ fi
 
 tag_of() {
   case $1 in
-    postgres) echo "$prefix/postgres:15" ;;
+    postgres) echo "$prefix/postgres:$major" ;;
     *) echo "$prefix/$1:latest" ;;
   esac
 }
@@ -44,7 +76,7 @@ tag_of() {
 # Modes are set here (COPY keeps them and makes everything root-owned), and
 # checked here, before the build.
 stage_postgres() {
-  local ctx=$bin/image/postgres
+  local ctx=$bin/image/postgres-$major # one per major: builds of two majors may run at once
   local root=$ctx/root
   local plugins=$root/usr/lib/pgdock/plugins
   for f in pgdock-entrypoint pgdock-healthcheck pgdock-plugins; do
@@ -89,24 +121,44 @@ check_postgres() { # tag
 3777" ]
     pgdock-entrypoint version >/dev/null
     pgdock-healthcheck --help >/dev/null 2>&1 || [ $? -le 2 ]
-    postgres --version >/dev/null
+    v=$(postgres --version)
+    case $v in "postgres (PostgreSQL) $PG_MAJOR."*) ;; *) echo "postgres --version: $v; want $PG_MAJOR" >&2; exit 1 ;; esac
+    [ "$(ls /usr/lib/postgresql)" = "$PG_MAJOR" ]
+    [ "$PGDATA" = "$1" ] && [ -d "$PGDATA" ] && [ "$(stat -c %a "$PGDATA")" = 1777 ]
     locale -a | grep -qx en_US.utf8
-  ' >&2
+  ' check "$pgdata" >&2
 }
 
 for img in "${images[@]}"; do
   [ -f "docker/$img/Dockerfile" ] || { echo "image: no docker/$img/Dockerfile" >&2; exit 1; }
   tag=$(tag_of "$img")
   ctx=docker/$img
-  if [ "$img" = postgres ]; then ctx=$(stage_postgres); fi
+  args=()
+  if [ "$img" = postgres ]; then
+    ctx=$(stage_postgres)
+    args=(--build-arg "PG_MAJOR=$major" --build-arg "PGDATA_DIR=$pgdata" --build-arg "VOLUME_DIR=$volume")
+    [ -z "${CITUS_VERSION:-}" ] || args+=(--build-arg "CITUS_VERSION=$CITUS_VERSION")
+    [ "${PG_STAT_MONITOR:-false}" = false ] || args+=(--build-arg "PG_STAT_MONITOR=true")
+  fi
+  base=$(base_of "$img")
   start=$(date +%s.%N)
-  echo "image: building $tag" >&2
-  docker build -q -f "docker/$img/Dockerfile" --build-arg "BASE_IMAGE=$base" \
-    -t "$tag" "$ctx" >/dev/null
+  echo "image: building $tag on $base" >&2
+  # -q hides the log; on failure the build is run again with it, from the
+  # cache up to the failing step, so the error is shown.
+  if ! docker build -q -f "docker/$img/Dockerfile" --build-arg "BASE_IMAGE=$base" "${args[@]}" \
+    -t "$tag" "$ctx" >/dev/null; then
+    docker build -f "docker/$img/Dockerfile" --build-arg "BASE_IMAGE=$base" "${args[@]}" \
+      -t "$tag" "$ctx" 2>&1 | tail -n 40 >&2
+    echo "image: building $tag failed" >&2
+    exit 1
+  fi
   if [ "$img" = postgres ]; then
     check_postgres "$tag"
-    # For `make up`: which binaries this image holds.
-    echo "$(docker image inspect -f '{{.Id}}' "$tag") $(binaries_digest "$bin")" > "$bin/image/postgres.built"
+    # For `make up`: which binaries this image holds (postgres.built: the
+    # default major, which make up runs).
+    marker=$bin/image/postgres-$major.built
+    echo "$(docker image inspect -f '{{.Id}}' "$tag") $(binaries_digest "$bin")" > "$marker"
+    [ "$major" != 15 ] || cp "$marker" "$bin/image/postgres.built"
   fi
   awk -v t="$tag" -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "image: built %s in %.1f s\n", t, e - s }' >&2
 done
