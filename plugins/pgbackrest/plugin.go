@@ -2,29 +2,68 @@ package pgbackrest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
 )
 
-// Name is the plugin's name: pgdock-plugin-pgbackrest.
+// Name is the plugin's name: pgdock-plugin-pgbackrest, PGBACKREST_ENABLE.
 const Name = "pgbackrest"
 
 // Version is the plugin's own version.
 const Version = "0.1.0"
 
-// Plugin is the pgbackrest plugin.
+// ProvidedMarker is the host's record, in PGDATA, that a bootstrap
+// provider (not initdb) created the cluster (entrypoint app.ProvidedName).
+const ProvidedMarker = "pgdock_bootstrap_provided.json"
+
+// Plugin is the pgbackrest plugin. Its state is the latest configuration,
+// the server connection (from Started) and what the health probe reports.
 type Plugin struct {
 	sdk.Base
 	log    hclog.Logger
 	getenv func(string) string
+	// lookPath finds pgbackrest (exec.LookPath; tests replace it).
+	lookPath func(string) (string, error)
+
+	mu      sync.Mutex
+	cfg     *Config
+	paths   Paths
+	conn    *sdk.Conn
+	role    sdk.Role
+	started time.Time
+	stanza  stanzaState
+	info    infoState
+	jobs    map[string]sdk.JobResult
+	arch    archiverState
+
+	loop     sync.Once
+	wake     chan struct{}
+	stop     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
 }
+
+var (
+	_ sdk.Plugin            = (*Plugin)(nil)
+	_ sdk.RoleObserver      = (*Plugin)(nil)
+	_ sdk.BootstrapProvider = (*Plugin)(nil)
+	_ sdk.JobHealthReporter = (*Plugin)(nil)
+)
 
 // New returns the plugin.
 func New(log hclog.Logger, getenv func(string) string) *Plugin {
-	return &Plugin{log: log, getenv: getenv}
+	return &Plugin{log: log, getenv: getenv, lookPath: exec.LookPath,
+		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 }
 
 // Main serves the plugin to the pgdock-entrypoint that started it.
@@ -32,7 +71,231 @@ func Main() {
 	sdk.Serve(New(sdk.NewLogger(Name), os.Getenv))
 }
 
-// Describe declares the plugin.
+// Describe declares the variables, pgbackrest and the bootstrap provider.
 func (p *Plugin) Describe(context.Context) (sdk.Description, error) {
-	return sdk.Description{Name: Name, Version: Version}, nil
+	env := []sdk.EnvVar{
+		{Name: EnvPrefix, Prefix: true, Description: "pgdock's pgBackRest settings (never passed to pgBackRest itself)"},
+		{Name: EnvCipherPass, Secret: true, Description: "repository encryption passphrase"},
+		{Name: EnvArchiveTimeoutBare, Description: "PostgreSQL's archive_timeout (alias of PGBACKREST_ARCHIVE_TIMEOUT)"},
+		{Name: EnvPGData, Description: "data directory (a restore never overwrites a cluster it did not restore)"},
+		{Name: EnvPostgresUser, Description: "superuser role pgBackRest connects as"},
+		{Name: envWalLevel, Description: "checked: archiving needs wal_level replica or logical"},
+		{Name: envArchiveMode, Description: "checked: archiving needs archive_mode on"},
+	}
+	for _, o := range repoOptions {
+		if o.secret {
+			env = append(env, sdk.EnvVar{Name: EnvPrefix + "REPO_" + o.suffix, Secret: true, Description: "repo1-" + o.key})
+		}
+	}
+	return sdk.Description{
+		Name:              Name,
+		Version:           Version,
+		Env:               env,
+		RequiredBinaries:  []sdk.Requirement{{Name: "pgbackrest", Package: "pgbackrest"}},
+		ProvidesBootstrap: true,
+	}, nil
+}
+
+const (
+	envWalLevel    = "POSTGRESQL_CONFIG_WAL_LEVEL"
+	envArchiveMode = "POSTGRESQL_CONFIG_ARCHIVE_MODE"
+)
+
+// Validate reports every problem of the variables, settings of the user's
+// that make archiving impossible, a repository type the installed
+// pgBackRest lacks, and a restore into a PGDATA that holds a cluster the
+// plugin did not restore.
+func (p *Plugin) Validate(ctx context.Context, env map[string]string) ([]sdk.Problem, error) {
+	c, problems := Load(env)
+	if c.ArchiveEnable {
+		if v := strings.ToLower(strings.TrimSpace(env[envWalLevel])); v == "minimal" {
+			problems = append(problems, sdk.Problem{Var: envWalLevel, Message: "minimal makes WAL archiving impossible; pgBackRest needs replica or logical (or set PGBACKREST_ARCHIVE_ENABLE=false)"})
+		}
+		if v := strings.TrimSpace(env[envArchiveMode]); v != "" {
+			if b, err := sdk.ParseBool(v); err == nil && !b {
+				problems = append(problems, sdk.Problem{Var: envArchiveMode, Message: "off disables WAL archiving, which pgBackRest needs (or set PGBACKREST_ARCHIVE_ENABLE=false)"})
+			}
+		}
+	}
+	if c.RepoType == RepoSFTP && len(problems) == 0 {
+		if bin, err := p.lookPath("pgbackrest"); err == nil {
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			out, _ := command(cctx, []string{bin, "help", "backup", "repo-type"}).CombinedOutput()
+			cancel()
+			if !strings.Contains(string(out), "sftp") {
+				problems = append(problems, sdk.Problem{Var: EnvRepoType, Message: "sftp: the installed pgBackRest was built without SFTP support (Debian's 2.45 package lacks it); use posix, s3, gcs or azure"})
+			}
+		}
+	}
+	if msg := restoreConflict(c); msg != "" {
+		problems = append(problems, sdk.Problem{Var: EnvRestore, Message: msg})
+	}
+	return problems, nil
+}
+
+// restoreConflict refuses PGBACKREST_RESTORE=true with a PGDATA that holds
+// a cluster the plugin did not restore ("" when there is none). A cluster
+// a restore created starts normally: the restore ran once.
+func restoreConflict(c Config) string {
+	if !c.Restore || c.PGData == "" {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(c.PGData, "PG_VERSION")); err != nil {
+		return ""
+	}
+	if restoredByUs(c.PGData) {
+		return ""
+	}
+	if c.RestoreForce {
+		return "PGBACKREST_RESTORE_FORCE=true: moving a live PGDATA aside is not done by pgdock yet; move " + c.PGData + " away yourself (nothing was changed)"
+	}
+	return fmt.Sprintf("PGDATA (%s) already holds a cluster that no pgbackrest restore created; pgdock never restores over it (nothing was changed). Unset PGBACKREST_RESTORE to start it, or empty PGDATA to restore", c.PGData)
+}
+
+// restoredByUs reports whether the host's bootstrap marker in pgdata names
+// this plugin.
+func restoredByUs(pgdata string) bool {
+	b, err := os.ReadFile(filepath.Join(pgdata, ProvidedMarker))
+	return err == nil && strings.Contains(string(b), `"plugin":"`+Name+`"`)
+}
+
+// Configure renders pgbackrest.conf, the archiving settings and the backup
+// jobs, and on a first boot with PGBACKREST_RESTORE=true asks to provide it.
+func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Configuration, error) {
+	c, problems := Load(req.Env)
+	if len(problems) > 0 {
+		return sdk.Configuration{}, problemsError(problems)
+	}
+	if !req.Server.FirstBoot {
+		c.PGData = req.Server.PGData
+		if msg := restoreConflict(c); msg != "" {
+			return sdk.Configuration{}, errors.New(EnvRestore + ": " + msg)
+		}
+	}
+	bin, err := p.lookPath("pgbackrest")
+	if err != nil {
+		return sdk.Configuration{}, fmt.Errorf("pgbackrest is not installed (Debian package pgbackrest): %w", err)
+	}
+	if abs, err := filepath.Abs(bin); err == nil {
+		bin = abs
+	}
+	conf, err := Render(c, req.Server)
+	if err != nil {
+		return sdk.Configuration{}, err
+	}
+	paths := PathsFor(req.Server.FilesDir, bin)
+	for _, name := range c.Ignored {
+		p.log.Warn("variable of the shell container is ignored", "variable", name)
+	}
+	p.mu.Lock()
+	p.cfg, p.paths = &c, paths
+	p.mu.Unlock()
+	return sdk.Configuration{
+		Settings:       paths.Settings(c),
+		Files:          []sdk.File{{Path: ConfName, Content: conf, Mode: ConfMode}},
+		Jobs:           paths.Jobs(c),
+		WantsBootstrap: c.Restore && req.Server.FirstBoot,
+	}, nil
+}
+
+// BootstrapProvide returns the restore into the host's staging directory.
+func (p *Plugin) BootstrapProvide(_ context.Context, req sdk.BootstrapProvideRequest) (*sdk.BootstrapCommand, error) {
+	c, problems := Load(req.Env)
+	if len(problems) > 0 {
+		return nil, problemsError(problems)
+	}
+	p.mu.Lock()
+	paths := p.paths
+	p.mu.Unlock()
+	if paths.Conf == "" {
+		return nil, errors.New("restore requested before Configure")
+	}
+	argv, err := paths.RestoreArgv(c, req.Server.PGData)
+	if err != nil {
+		return nil, err
+	}
+	p.log.Info("restoring instead of initdb", "stanza", c.Stanza, "marker", c.RestoreMarker())
+	return &sdk.BootstrapCommand{Argv: argv, Env: ProcessEnv(), Marker: c.RestoreMarker()}, nil
+}
+
+// Started records how to reach the server and, on the primary, creates the
+// stanza (in the background unless PGBACKREST_STANZA_CREATE_FATAL=true).
+func (p *Plugin) Started(ctx context.Context, req sdk.HookRequest) error {
+	p.mu.Lock()
+	conn := req.Conn
+	p.conn, p.role, p.started = &conn, req.Role, time.Now()
+	p.mu.Unlock()
+	p.startLoop()
+	return p.onRole(ctx, req.Role)
+}
+
+// RoleChanged creates the stanza when the node becomes the primary.
+func (p *Plugin) RoleChanged(ctx context.Context, req sdk.RoleChange) error {
+	p.mu.Lock()
+	conn := req.Conn
+	p.conn, p.role = &conn, req.Role
+	p.mu.Unlock()
+	return p.onRole(ctx, req.Role)
+}
+
+func (p *Plugin) onRole(ctx context.Context, role sdk.Role) error {
+	if role != sdk.RolePrimary {
+		return nil
+	}
+	p.mu.Lock()
+	c := p.cfg
+	p.mu.Unlock()
+	if c == nil {
+		return errors.New("Started before Configure")
+	}
+	if c.StanzaCreateFatal {
+		return p.ensureStanza(ctx)
+	}
+	p.wg.Go(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		go func() {
+			select {
+			case <-p.stop:
+				cancel()
+			case <-sctx.Done():
+			}
+		}()
+		_ = p.ensureStanza(sctx)
+	})
+	return nil
+}
+
+// Stopping ends the background work.
+func (p *Plugin) Stopping(context.Context) error {
+	p.stopOnce.Do(func() { close(p.stop) })
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	return nil
+}
+
+// command builds a pgbackrest process with the deliberate environment.
+func command(ctx context.Context, argv []string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	for k, v := range ProcessEnv() {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.WaitDelay = 2 * time.Second
+	return cmd
+}
+
+func problemsError(problems []sdk.Problem) error {
+	var errs []error
+	for _, pr := range problems {
+		if pr.Var != "" {
+			errs = append(errs, fmt.Errorf("%s: %s", pr.Var, pr.Message))
+		} else {
+			errs = append(errs, errors.New(pr.Message))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -161,7 +161,8 @@ type Job struct {
 	Argv []string
 	Env  map[string]string // the job's complete environment
 	// Schedule is a cron expression: 5 fields (robfig/cron/v3 standard
-	// parser) or a descriptor such as "@daily" or "@every 1h".
+	// parser) or a descriptor such as "@daily" or "@every 1h". Empty: the
+	// job runs only on demand (`pgdock-entrypoint hook run-job`).
 	Schedule       string
 	PrimaryOnly    bool // run only while the node is the primary
 	TimeoutSeconds int  // 0 = no limit besides shutdown

@@ -30,7 +30,16 @@ func (s *server) bootstrapProvider(ctx context.Context) (string, error) {
 	if err := s.plugins.configure(ctx, &in, s.configureInput(), false); err != nil {
 		return "", err
 	}
-	return s.plugins.contrib.BootstrapProvider, nil
+	provider := s.plugins.contrib.BootstrapProvider
+	if provider != "" {
+		// The provider's command may need the files it returned (a restore
+		// reads pgbackrest.conf); they are written again with the rest of
+		// the configuration after it.
+		if err := writePluginFiles(s.plugins.contrib.Files); err != nil {
+			return "", err
+		}
+	}
+	return provider, nil
 }
 
 // provideBootstrap runs the provider's command into dir instead of initdb:

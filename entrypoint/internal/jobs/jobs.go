@@ -36,10 +36,13 @@ func Parse(schedule string) (cron.Schedule, error) {
 }
 
 // Validate parses every spec's schedule and reports every bad one, naming
-// plugin and job.
+// plugin and job. An empty schedule is a job run on demand only (RunNow).
 func Validate(specs []Spec) error {
 	var errs []error
 	for _, s := range specs {
+		if s.Schedule == "" {
+			continue
+		}
 		if _, err := Parse(s.Schedule); err != nil {
 			errs = append(errs, fmt.Errorf("plugin %s: job %s: invalid schedule %q (5 cron fields or a descriptor such as @daily or @every 1h): %w", s.Plugin, s.Name, s.Schedule, err))
 		}
@@ -96,11 +99,14 @@ func New(o Options) (*Scheduler, error) {
 	}
 	s := &Scheduler{o: o, role: o.Role, stopCh: make(chan struct{}), cron: cron.New()}
 	for _, sp := range o.Specs {
-		sched, _ := Parse(sp.Schedule)
-		j := &job{Spec: sp, sched: sched, log: o.Log.With(zap.String("plugin", sp.Plugin), zap.String("job", sp.Name))}
+		j := &job{Spec: sp, log: o.Log.With(zap.String("plugin", sp.Plugin), zap.String("job", sp.Name))}
 		j.last = sdk.JobResult{Name: sp.Name}
 		s.jobs = append(s.jobs, j)
-		s.cron.Schedule(sched, cron.FuncJob(func() { s.tick(j) }))
+		if sp.Schedule == "" {
+			continue // on demand only
+		}
+		j.sched, _ = Parse(sp.Schedule)
+		s.cron.Schedule(j.sched, cron.FuncJob(func() { s.tick(j) }))
 	}
 	return s, nil
 }
@@ -110,6 +116,10 @@ func (s *Scheduler) Start() {
 	if s != nil && len(s.jobs) > 0 {
 		s.cron.Start()
 		for _, j := range s.jobs {
+			if j.Schedule == "" {
+				j.log.Debug("job runs on demand only", zap.Bool("primary_only", j.PrimaryOnly))
+				continue
+			}
 			j.log.Info("job scheduled", zap.String("schedule", j.Schedule), zap.Bool("primary_only", j.PrimaryOnly))
 		}
 	}

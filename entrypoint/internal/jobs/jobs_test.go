@@ -54,7 +54,8 @@ func TestValidateNamesPluginAndJob(t *testing.T) {
 		{"* * * *", false},
 		{"61 * * * *", false},
 		{"@sometimes", false},
-		{"", false},
+		{"", true}, // on demand only
+		{" ", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.schedule, func(t *testing.T) {
@@ -71,6 +72,20 @@ func TestValidateNamesPluginAndJob(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "plugin p: job a")
 	assert.Contains(t, err.Error(), "plugin q: job b")
+}
+
+// TestOnDemandOnly: a job without a schedule never runs by itself and runs
+// when asked.
+func TestOnDemandOnly(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "runs")
+	s, _ := newScheduler(t, sdk.RolePrimary, shJob("demo", "backup", "", "echo run >> "+out))
+	s.Start()
+	time.Sleep(1500 * time.Millisecond)
+	assert.Equal(t, 0, lines(t, out), "an on-demand job ran by itself")
+	res, err := s.RunNow(context.Background(), "demo", "backup")
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.ExitCode)
+	assert.Equal(t, 1, lines(t, out))
 }
 
 // TestEverySecond: a real process runs every second, its output is logged

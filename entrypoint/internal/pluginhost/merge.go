@@ -247,7 +247,8 @@ func findSection(in []Section, target, name string) *Section {
 }
 
 // checkJob validates a job's name, command and timeout (the schedule is
-// parsed by the jobs package, which reports it naming plugin and job).
+// parsed by the jobs package, which reports it naming plugin and job; an
+// empty schedule is a job run on demand only).
 func checkJob(j sdk.Job, earlier []Job, plugin string) error {
 	if !sectionName.MatchString(j.Name) {
 		return fmt.Errorf("job %q: the name must be letters, digits, '_', '.', '-' (at most 63)", j.Name)
@@ -257,9 +258,6 @@ func checkJob(j sdk.Job, earlier []Job, plugin string) error {
 	}
 	if j.TimeoutSeconds < 0 {
 		return fmt.Errorf("job %s: negative timeout", j.Name)
-	}
-	if strings.TrimSpace(j.Schedule) == "" {
-		return fmt.Errorf("job %s: no schedule", j.Name)
 	}
 	for _, e := range earlier {
 		if e.Plugin == plugin && e.Name == j.Name {

@@ -354,7 +354,7 @@ func TestCheckSectionAndJob(t *testing.T) {
 	require.NoError(t, checkJob(ok, []Job{{Plugin: "q", Job: ok}}, "p"))
 	require.ErrorContains(t, checkJob(sdk.Job{Name: "x", Schedule: "@daily"}, nil, "p"), "no command")
 	require.ErrorContains(t, checkJob(sdk.Job{Name: "x y", Argv: []string{"true"}, Schedule: "@daily"}, nil, "p"), "name")
-	require.ErrorContains(t, checkJob(sdk.Job{Name: "x", Argv: []string{"true"}}, nil, "p"), "no schedule")
+	require.NoError(t, checkJob(sdk.Job{Name: "x", Argv: []string{"true"}}, nil, "p")) // no schedule: on demand only
 }
 
 func TestReadChecksums(t *testing.T) {

@@ -1,0 +1,92 @@
+package pgbackrest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// stanzaState is the outcome of the last stanza-create.
+type stanzaState struct {
+	OK      bool
+	Err     string
+	At      time.Time
+	Running bool
+}
+
+// exitDBMismatch is pgBackRest's error 028: the stanza exists for another
+// PostgreSQL version or system id (stanza-upgrade fixes the former).
+const exitDBMismatch = 28
+
+// ensureStanza runs stanza-create (idempotent in pgBackRest), and
+// stanza-upgrade when pgBackRest says the database changed. The outcome is
+// kept for the health probe; the returned error carries pgBackRest's
+// message.
+func (p *Plugin) ensureStanza(ctx context.Context) error {
+	p.mu.Lock()
+	c, paths := p.cfg, p.paths
+	if p.stanza.Running {
+		p.mu.Unlock()
+		return nil
+	}
+	p.stanza.Running = true
+	p.mu.Unlock()
+
+	err := p.runLogged(ctx, paths.StanzaArgv(*c, "stanza-create"))
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == exitDBMismatch {
+		p.log.Warn("the stanza belongs to another database version; running stanza-upgrade", "stanza", c.Stanza)
+		err = p.runLogged(ctx, paths.StanzaArgv(*c, "stanza-upgrade"))
+	}
+	p.mu.Lock()
+	p.stanza = stanzaState{OK: err == nil, At: time.Now()}
+	if err != nil {
+		p.stanza.Err = err.Error()
+	}
+	p.mu.Unlock()
+	p.poke()
+	if err != nil {
+		p.log.Error("stanza-create failed; archiving and backups fail until it succeeds (it is retried when the node becomes primary again)", "stanza", c.Stanza, "error", err)
+		return fmt.Errorf("stanza %s: %w", c.Stanza, err)
+	}
+	p.log.Info("stanza ready", "stanza", c.Stanza)
+	return nil
+}
+
+// runLogged runs a pgbackrest command, logs its output line by line and
+// returns an error with its last ERROR line.
+func (p *Plugin) runLogged(ctx context.Context, argv []string) error {
+	cmd := command(ctx, argv)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	last := ""
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		p.log.Info("pgbackrest", "command", argv[len(argv)-1], "output", line)
+		if strings.Contains(line, "ERROR:") {
+			last = line
+		}
+	}
+	if err != nil && last != "" {
+		return &runError{err: err, msg: last}
+	}
+	return err
+}
+
+type runError struct {
+	err error
+	msg string
+}
+
+func (e *runError) Error() string { return e.err.Error() + ": " + e.msg }
+func (e *runError) Unwrap() error { return e.err }
