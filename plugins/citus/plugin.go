@@ -2,37 +2,551 @@ package citus
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
 )
 
-// Name is the plugin's name: pgdock-plugin-citus.
+// Name is the plugin's name: pgdock-plugin-citus, CITUS_ENABLE.
 const Name = "citus"
 
 // Version is the plugin's own version.
-const Version = "0.1.0"
+const Version = "0.2.0"
+
+// Package is what to install for the extension; the host replaces <major>
+// with PostgreSQL's major version.
+const Package = "postgresql-<major>-citus-12.1 (Citus's apt repository, https://packagecloud.io/citusdata/community)"
+
+// MaxPreparedTransactions is the plugin's default for
+// max_prepared_transactions: Citus commits multi-shard changes with
+// two-phase commit (twice the default max_connections, as Patroni does).
+const MaxPreparedTransactions = "200"
+
+// DefaultMonitorInterval is how often a coordinator re-reads its workers'
+// state for the health probe.
+const DefaultMonitorInterval = 15 * time.Second
+
+// Options are the plugin's knobs besides the environment; tests change
+// them, Main uses the defaults.
+type Options struct {
+	Schema    string // where Citus's functions and tables are: pg_catalog
+	Extension string // the extension created: citus
+	Backoff   Backoff
+	Hostname  func() (string, error) // CITUS_ADVERTISE_HOST's default
+	// MonitorInterval is the coordinator's worker check period.
+	MonitorInterval time.Duration
+}
+
+// DefaultOptions are the production options.
+func DefaultOptions() Options {
+	return Options{Schema: CatalogSchema, Extension: Extension, Backoff: DefaultBackoff, Hostname: os.Hostname, MonitorInterval: DefaultMonitorInterval}
+}
 
 // Plugin is the citus plugin.
 type Plugin struct {
 	sdk.Base
-	log    hclog.Logger
-	getenv func(string) string
+	log  hclog.Logger
+	opts Options
+
+	act      sync.Mutex // one activation at a time (Started, RoleChanged)
+	mu       sync.Mutex
+	state    string // what Health reports when nothing runs
+	cfg      Config
+	cancel   context.CancelFunc // background work (registration, worker monitor)
+	done     chan struct{}
+	reg      *Registrar
+	target   string // coordinator host:port (worker)
+	advert   string // advertised host:port
+	monitor  workerCheck
+	checking bool
 }
 
+// workerCheck is the coordinator's last look at its workers.
+type workerCheck struct {
+	at       time.Time
+	err      string
+	total    int
+	inactive []string
+}
+
+var (
+	_ sdk.Plugin       = (*Plugin)(nil)
+	_ sdk.RoleObserver = (*Plugin)(nil)
+)
+
 // New returns the plugin.
-func New(log hclog.Logger, getenv func(string) string) *Plugin {
-	return &Plugin{log: log, getenv: getenv}
+func New(log hclog.Logger, opts Options) *Plugin {
+	d := DefaultOptions()
+	if opts.Schema == "" {
+		opts.Schema = d.Schema
+	}
+	if opts.Extension == "" {
+		opts.Extension = d.Extension
+	}
+	if opts.Backoff.Initial <= 0 {
+		opts.Backoff = d.Backoff
+	}
+	if opts.Hostname == nil {
+		opts.Hostname = d.Hostname
+	}
+	if opts.MonitorInterval <= 0 {
+		opts.MonitorInterval = d.MonitorInterval
+	}
+	return &Plugin{log: log, opts: opts, state: "not started"}
 }
 
 // Main serves the plugin to the pgdock-entrypoint that started it.
 func Main() {
-	sdk.Serve(New(sdk.NewLogger(Name), os.Getenv))
+	sdk.Serve(New(sdk.NewLogger(Name), DefaultOptions()))
 }
 
 // Describe declares the plugin.
 func (p *Plugin) Describe(context.Context) (sdk.Description, error) {
-	return sdk.Description{Name: Name, Version: Version}, nil
+	return sdk.Description{
+		Name:    Name,
+		Version: Version,
+		Env: []sdk.EnvVar{
+			{Name: EnvPrefix, Prefix: true, Description: "Citus settings (see docs/plugins.md)"},
+			{Name: EnvCoordinatorPassword, Secret: true, Description: "password a worker uses at the coordinator (default POSTGRES_PASSWORD)"},
+			{Name: EnvPostgresDB, Description: "CITUS_DATABASE's default"},
+			{Name: EnvPostgresUser, Description: "CITUS_COORDINATOR_USER's default"},
+			{Name: EnvPostgresPassword, Secret: true, Description: "CITUS_COORDINATOR_PASSWORD's default"},
+		},
+		PreloadLibraries:   []sdk.PreloadLibrary{{Name: "citus", Order: sdk.PreloadFirst}},
+		RequiredExtensions: []sdk.Requirement{{Name: "citus", Package: Package}},
+		After:              []string{"patroni"},
+	}, nil
+}
+
+// Validate reports every problem of the CITUS_* variables.
+func (p *Plugin) Validate(_ context.Context, env map[string]string) ([]sdk.Problem, error) {
+	_, problems := Load(env)
+	return problems, nil
+}
+
+func load(env map[string]string) (Config, error) {
+	c, problems := Load(env)
+	if len(problems) == 0 {
+		return c, nil
+	}
+	var msgs []string
+	for _, pr := range problems {
+		msgs = append(msgs, pr.Var+": "+pr.Message)
+	}
+	return c, errors.New(strings.Join(msgs, "; "))
+}
+
+// Configure contributes max_prepared_transactions in direct mode and, under
+// Patroni (CITUS_GROUP), Patroni's citus section, which makes Patroni
+// manage the Citus cluster.
+func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Configuration, error) {
+	c, err := load(req.Env)
+	if err != nil {
+		return sdk.Configuration{}, err
+	}
+	if c.Patroni() {
+		sec, err := PatroniSection(c)
+		if err != nil {
+			return sdk.Configuration{}, err
+		}
+		return sdk.Configuration{Sections: []sdk.Section{sec}}, nil
+	}
+	return sdk.Configuration{Settings: []sdk.Setting{{Name: "max_prepared_transactions", Value: MaxPreparedTransactions}}}, nil
+}
+
+// PatroniSection is Patroni's `citus:` section: {group, database}.
+func PatroniSection(c Config) (sdk.Section, error) {
+	b, err := json.Marshal(struct {
+		Group    int    `json:"group"`
+		Database string `json:"database"`
+	}{c.Group, c.Database})
+	if err != nil {
+		return sdk.Section{}, err
+	}
+	return sdk.Section{Target: "patroni", Name: "citus", Content: b}, nil
+}
+
+// Bootstrap creates CITUS_DATABASE when missing and the extension in it,
+// so init scripts can already distribute tables. Under Patroni, Patroni
+// does it.
+func (p *Plugin) Bootstrap(ctx context.Context, req sdk.HookRequest) error {
+	c, err := load(req.Env)
+	if err != nil || c.Patroni() {
+		return err
+	}
+	return p.ensureExtension(ctx, req.Conn, c.Database)
+}
+
+// Started does the primary's work (extension, coordinator host or worker
+// registration, in the background); nothing on a replica or under Patroni.
+func (p *Plugin) Started(ctx context.Context, req sdk.HookRequest) error {
+	c, err := load(req.Env)
+	if err != nil {
+		return err
+	}
+	return p.activate(ctx, c, req.Conn, req.Role)
+}
+
+// RoleChanged starts the primary's work after a promotion and stops the
+// background work on a demotion.
+func (p *Plugin) RoleChanged(ctx context.Context, req sdk.RoleChange) error {
+	c, err := load(req.Env)
+	if err != nil {
+		return err
+	}
+	return p.activate(ctx, c, req.Conn, req.Role)
+}
+
+// Stopping ends the background work. A worker never removes itself from
+// the coordinator on stop: a restart must find its shards where they were.
+func (p *Plugin) Stopping(context.Context) error {
+	p.act.Lock()
+	defer p.act.Unlock()
+	p.stopBackground()
+	return nil
+}
+
+func (p *Plugin) setState(s string) {
+	p.mu.Lock()
+	p.state = s
+	p.mu.Unlock()
+}
+
+func (p *Plugin) stopBackground() {
+	p.mu.Lock()
+	cancel, done := p.cancel, p.done
+	p.cancel, p.done, p.reg, p.checking = nil, nil, nil, false
+	p.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+func (p *Plugin) activate(ctx context.Context, c Config, conn sdk.Conn, role sdk.Role) error {
+	p.act.Lock()
+	defer p.act.Unlock()
+	if c.Patroni() {
+		p.setState(fmt.Sprintf("Patroni manages the Citus cluster (group %d)", c.Group))
+		p.log.Info("Patroni manages the Citus cluster; nothing to do", "group", c.Group)
+		return nil
+	}
+	if role == sdk.RoleReplica || role == sdk.RoleNone {
+		p.stopBackground()
+		p.setState("role " + role.String() + ": nothing to do")
+		p.log.Info("not a primary: nothing to do", "role", role.String())
+		return nil
+	}
+	if role == sdk.RoleUnspecified {
+		replica, err := p.inRecovery(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if replica {
+			p.stopBackground()
+			p.setState("replica: nothing to do")
+			return nil
+		}
+	}
+	p.mu.Lock()
+	running := p.cancel != nil
+	p.mu.Unlock()
+	if running {
+		return nil
+	}
+	if err := p.ensureExtension(ctx, conn, c.Database); err != nil {
+		return err
+	}
+	host, port, err := p.advertised(c, conn)
+	if err != nil {
+		return err
+	}
+	if err := p.ensureAuthinfo(ctx, conn, c); err != nil {
+		return err
+	}
+	if c.Role == RoleCoordinator {
+		if err := p.setCoordinatorHost(ctx, conn, c.Database, host, port); err != nil {
+			return err
+		}
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	p.mu.Lock()
+	p.cfg, p.cancel, p.done = c, cancel, done
+	p.advert = fmt.Sprintf("%s:%d", host, port)
+	p.mu.Unlock()
+	switch c.Role {
+	case RoleCoordinator:
+		p.setState("coordinator")
+		p.mu.Lock()
+		p.checking = true
+		p.mu.Unlock()
+		go func() {
+			defer close(done)
+			p.monitorWorkers(bg, conn, c.Database)
+		}()
+	case RoleWorker:
+		if !c.AutoRegister {
+			p.setState(fmt.Sprintf("worker; %s=false: register it on the coordinator yourself", EnvAutoRegister))
+			close(done)
+			return nil
+		}
+		target := Target{Host: c.CoordinatorHost, Port: c.CoordinatorPort, User: c.CoordinatorUser, Password: c.CoordinatorPassword, Database: c.Database, SSLMode: c.CoordinatorSSLMode}
+		reg := &Registrar{
+			SQL: SQL{Schema: p.opts.Schema}, Host: host, Port: port, Backoff: p.opts.Backoff, Log: p.log,
+			Connect: func(ctx context.Context) (*pgx.Conn, error) {
+				cfg, err := pgx.ParseConfig(target.ConnString())
+				if err != nil {
+					return nil, errors.New("invalid coordinator connection settings") // never echo the string: it holds the password
+				}
+				return pgx.ConnectConfig(ctx, cfg)
+			},
+		}
+		p.mu.Lock()
+		p.reg, p.target = reg, fmt.Sprintf("%s:%d", c.CoordinatorHost, c.CoordinatorPort)
+		p.mu.Unlock()
+		p.setState("worker")
+		go func() {
+			defer close(done)
+			_ = reg.Run(bg)
+		}()
+	}
+	return nil
+}
+
+// advertised is how the other nodes reach this one.
+func (p *Plugin) advertised(c Config, conn sdk.Conn) (string, int, error) {
+	host, port := c.AdvertiseHost, c.AdvertisePort
+	if host == "" {
+		h, err := p.opts.Hostname()
+		if err != nil || h == "" {
+			return "", 0, fmt.Errorf("cannot read the host name for %s (set it): %v", EnvAdvertiseHost, err)
+		}
+		host = h
+	}
+	if port == 0 {
+		port = conn.Port
+	}
+	return host, port, nil
+}
+
+// localConfig is a connection to the local server over its unix socket.
+func localConfig(c sdk.Conn, db string) (*pgx.ConnConfig, error) {
+	return pgx.ParseConfig(conninfo("host", c.SocketDir, "port", strconv.Itoa(c.Port), "user", c.User,
+		"dbname", db, "sslmode", "disable", "application_name", "pgdock-citus"))
+}
+
+func connectLocal(ctx context.Context, c sdk.Conn, db string) (*pgx.Conn, error) {
+	cfg, err := localConfig(c, db)
+	if err != nil {
+		return nil, fmt.Errorf("local connection settings: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database %q: %w", db, err)
+	}
+	return conn, nil
+}
+
+func (p *Plugin) inRecovery(ctx context.Context, c sdk.Conn) (bool, error) {
+	conn, err := connectLocal(ctx, c, c.Database)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.Background())
+	var r bool
+	if err := conn.QueryRow(ctx, InRecovery).Scan(&r); err != nil {
+		return false, fmt.Errorf("pg_is_in_recovery: %w", err)
+	}
+	return r, nil
+}
+
+// ensureExtension creates db when missing (through the maintenance
+// database of conn) and the extension in it.
+func (p *Plugin) ensureExtension(ctx context.Context, c sdk.Conn, db string) error {
+	maint, err := connectLocal(ctx, c, c.Database)
+	if err != nil {
+		return err
+	}
+	var exists bool
+	err = maint.QueryRow(ctx, DatabaseExists, db).Scan(&exists)
+	if err == nil && !exists {
+		p.log.Info("creating the Citus database", "database", db)
+		_, err = maint.Exec(ctx, CreateDatabase(db))
+	}
+	maint.Close(context.Background())
+	if err != nil {
+		return fmt.Errorf("database %q for %s: %w", db, EnvDatabase, err)
+	}
+	conn, err := connectLocal(ctx, c, db)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, CreateExtension(p.opts.Extension)); err != nil {
+		return fmt.Errorf("create extension %s in database %q: %w", p.opts.Extension, db, err)
+	}
+	return nil
+}
+
+// ensureAuthinfo records the superuser's password for Citus's own
+// connections between nodes (pg_dist_authinfo, every node), so the
+// coordinator reaches its workers without trust rules. Nothing without a
+// password.
+func (p *Plugin) ensureAuthinfo(ctx context.Context, c sdk.Conn, cfg Config) error {
+	if cfg.CoordinatorPassword == "" {
+		return nil
+	}
+	conn, err := connectLocal(ctx, c, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	q := SQL{Schema: p.opts.Schema}
+	info := conninfo("password", cfg.CoordinatorPassword)
+	var exists bool
+	if err := conn.QueryRow(ctx, q.AuthinfoExists(), c.User).Scan(&exists); err != nil {
+		return fmt.Errorf("read pg_dist_authinfo: %w", err)
+	}
+	stmt := q.InsertAuthinfo()
+	if exists {
+		stmt = q.UpdateAuthinfo()
+	}
+	if _, err := conn.Exec(ctx, stmt, c.User, info); err != nil {
+		return fmt.Errorf("write pg_dist_authinfo for role %q: %w", c.User, err)
+	}
+	return nil
+}
+
+// setCoordinatorHost records the coordinator's own address unless it is
+// recorded already.
+func (p *Plugin) setCoordinatorHost(ctx context.Context, c sdk.Conn, db, host string, port int) error {
+	conn, err := connectLocal(ctx, c, db)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	q := SQL{Schema: p.opts.Schema}
+	var there bool
+	if err := conn.QueryRow(ctx, q.CoordinatorRecorded(), host, port).Scan(&there); err != nil {
+		return fmt.Errorf("read pg_dist_node: %w", err)
+	}
+	if there {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, q.SetCoordinatorHost(), host, port); err != nil {
+		return fmt.Errorf("citus_set_coordinator_host(%s, %d): %w", host, port, err)
+	}
+	p.log.Info("coordinator host recorded", "host", host, "port", port)
+	return nil
+}
+
+// monitorWorkers refreshes the coordinator's view of its workers until ctx
+// ends, with one short session per check.
+func (p *Plugin) monitorWorkers(ctx context.Context, c sdk.Conn, db string) {
+	for {
+		p.checkWorkers(ctx, c, db)
+		t := time.NewTimer(p.opts.MonitorInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (p *Plugin) checkWorkers(ctx context.Context, c sdk.Conn, db string) {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	check := workerCheck{at: time.Now()}
+	err := func() error {
+		conn, err := connectLocal(cctx, c, db)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.Background())
+		rows, err := conn.Query(cctx, SQL{Schema: p.opts.Schema}.Workers())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var name string
+			var port int
+			var active bool
+			if err := rows.Scan(&name, &port, &active); err != nil {
+				return err
+			}
+			check.total++
+			if !active {
+				check.inactive = append(check.inactive, fmt.Sprintf("%s:%d", name, port))
+			}
+		}
+		return rows.Err()
+	}()
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		check.err = "read pg_dist_node: " + err.Error()
+	}
+	p.mu.Lock()
+	p.monitor = check
+	p.mu.Unlock()
+}
+
+// Health: a coordinator is healthy when every worker it knows is active; a
+// worker when it is registered with its coordinator (or registration is
+// off). A node with nothing to do (replica, Patroni) is healthy.
+func (p *Plugin) Health(context.Context) (sdk.Health, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.reg != nil:
+		st := p.reg.Status()
+		d := map[string]string{"role": RoleWorker, "coordinator": p.target, "advertised": p.advert,
+			"registered": strconv.FormatBool(st.Registered), "attempts": strconv.Itoa(st.Attempts)}
+		if st.Registered {
+			return sdk.Health{Healthy: true, Message: fmt.Sprintf("worker %s registered with coordinator %s", p.advert, p.target), Details: d}, nil
+		}
+		msg := fmt.Sprintf("worker %s not registered with coordinator %s yet", p.advert, p.target)
+		if st.LastError != "" {
+			d["last_error"] = st.LastError
+			msg += fmt.Sprintf(" (attempt %d: %s)", st.Attempts, st.LastError)
+		}
+		return sdk.Health{Healthy: false, Message: msg, Details: d}, nil
+	case p.checking:
+		m := p.monitor
+		d := map[string]string{"role": RoleCoordinator, "advertised": p.advert}
+		if m.at.IsZero() {
+			return sdk.Health{Healthy: true, Message: "coordinator: checking the workers", Details: d}, nil
+		}
+		d["checked_at"] = m.at.UTC().Format(time.RFC3339)
+		if m.err != "" {
+			return sdk.Health{Healthy: false, Message: "coordinator: " + m.err, Details: d}, nil
+		}
+		d["workers"] = strconv.Itoa(m.total)
+		d["active_workers"] = strconv.Itoa(m.total - len(m.inactive))
+		if len(m.inactive) > 0 {
+			d["inactive"] = strings.Join(m.inactive, ",")
+			return sdk.Health{Healthy: false, Message: fmt.Sprintf("coordinator: %d of %d workers inactive: %s", len(m.inactive), m.total, strings.Join(m.inactive, ", ")), Details: d}, nil
+		}
+		if m.total == 0 {
+			return sdk.Health{Healthy: true, Message: "coordinator: no workers registered yet", Details: d}, nil
+		}
+		return sdk.Health{Healthy: true, Message: fmt.Sprintf("coordinator: %d workers active", m.total), Details: d}, nil
+	default:
+		return sdk.Health{Healthy: true, Message: p.state}, nil
+	}
 }
