@@ -15,15 +15,16 @@ PLUGINS   := example patroni
 UP_PORT   ?= 55432
 TESTRIG_OUT ?= $(CURDIR)/.testrig
 # PostgreSQL major of `make image` (13, 15, 17, 18; docs/images.md); PG_MAJORS: the majors
-# `make testrig` builds and runs the direct-mode scenarios on (e.g. PG_MAJORS="13 15 17 18")
+# `make testrig` builds and runs the direct-mode scenarios on (e.g. PG_MAJORS="13 15 17 18";
+# empty: once, on pgdock/postgres:$(PG_MAJOR))
 PG_MAJOR  ?= 15
-PG_MAJORS ?= $(PG_MAJOR)
+PG_MAJORS ?=
 # pgdock's own time goals are reported by make test/testrig (speed lives in make bench);
 # TESTRIG_GOALS=enforce makes a missed goal fail. The plan's 30 s budgets always fail.
 TESTRIG_GOALS ?= report
 export CGO_ENABLED := 0
 
-.PHONY: deps build test test-unit lint vet fmt bench up down status cover generate clean image testrig dashboards
+.PHONY: deps build test test-unit lint vet fmt bench up down status cover generate clean image image-upgrade testrig dashboards
 
 ## deps: install host packages (PostgreSQL 15, Patroni, etcd, pgBackRest, …), idempotently
 deps:
@@ -77,12 +78,19 @@ generate: deps
 image: build
 	@PG_MAJOR=$(PG_MAJOR) ./scripts/image.sh $(BIN) $(IMAGES)
 
+## image-upgrade: pgdock/postgres-upgrade:$(FROM)-to-$(TO), pgdock/postgres:$(TO) with PostgreSQL $(FROM)'s
+## programs for PGDOCK_UPGRADE=true (docs/upgrades.md); FROM=13 TO=15 by default, both images built when missing
+image-upgrade: build
+	@./scripts/image-upgrade.sh $(BIN) $(or $(FROM),13) $(or $(TO),15)
+
 ## testrig: the container scenarios (docs/testrig.md) on the images of `make image`;
 ## JUnit and a Markdown report with SVG timelines in .testrig/ (SCENARIOS="direct sleep" runs a subset)
+## PG_MAJORS="13 15 17 18": the direct-mode scenarios once per major, images built first
 testrig: image
+	@for m in $(PG_MAJORS); do [ "$$m" = "$(PG_MAJOR)" ] || PG_MAJOR=$$m ./scripts/image.sh $(BIN) postgres || exit 1; done
 	@mkdir -p $(TESTRIG_OUT)
 	cd testrig && $(GO) build -tags '$(BUILDTAGS)' -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/testrig ./cmd/testrig
-	$(BIN)/testrig run --goals $(TESTRIG_GOALS) --root $(CURDIR) --junit $(TESTRIG_OUT)/junit.xml --report $(TESTRIG_OUT)/report.md $(SCENARIOS)
+	$(BIN)/testrig run --goals $(TESTRIG_GOALS) --root $(CURDIR) --junit $(TESTRIG_OUT)/junit.xml --report $(TESTRIG_OUT)/report.md $(if $(strip $(PG_MAJORS)),--pg "$(strip $(PG_MAJORS))") $(SCENARIOS)
 
 ## dashboards: regenerate the Grafana dashboard JSON (Go, grafana-foundation-sdk) in compose/monitoring
 dashboards:

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -39,6 +40,29 @@ type RunConfig struct {
 	Root     string
 	LogLevel string
 	Goals    string // "enforce" (default) or "report"
+	// PG (--pg, else $PG_MAJORS): PostgreSQL majors, comma or space
+	// separated ("13,15,17,18"); the direct-mode scenarios run once on each
+	// major's pgdock/postgres image. Empty: the compose files' default image.
+	PG     string
+	Majors []int // PG parsed by Validate
+}
+
+// parseMajors reads a --pg list: majors separated by commas or spaces,
+// each once, in the order given.
+func parseMajors(s string) ([]int, error) {
+	var out []int
+	seen := map[int]bool{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		m, err := strconv.Atoi(f)
+		if err != nil || m < 10 || m > 99 {
+			return nil, fmt.Errorf("--pg %q: %q is not a PostgreSQL major; accepted: majors from 10 on, comma separated, e.g. 13,15,17,18", s, f)
+		}
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // Validate checks the flags.
@@ -51,6 +75,11 @@ func (c *RunConfig) Validate() error {
 	default:
 		return fmt.Errorf("--goals %q: accepted: enforce, report", c.Goals)
 	}
+	majors, err := parseMajors(c.PG)
+	if err != nil {
+		return err
+	}
+	c.Majors = majors
 	if c.Root == "" {
 		root, err := findRoot()
 		if err != nil {
@@ -175,6 +204,7 @@ func runCmd(code *int, stdout io.Writer) *cobra.Command {
 	f.BoolVar(&cfg.Keep, "keep", false, "leave a failed scenario's stacks up for inspection (the next run sweeps them)")
 	f.StringVar(&cfg.Root, "root", "", "repository root holding compose/ (default: found from the working directory)")
 	f.StringVar(&cfg.LogLevel, "log-level", "warn", "rig log level on stderr: debug, info, warn, error")
+	f.StringVar(&cfg.PG, "pg", os.Getenv("PG_MAJORS"), "run the direct-mode scenarios (direct, user, sleep) once per PostgreSQL `MAJORS`, e.g. 13,15,17,18, each on pgdock/postgres:<major> (make image PG_MAJOR=<major>); default $PG_MAJORS, else the compose files' image")
 	f.StringVar(&cfg.Goals, "goals", "enforce", "pgdock's own time goals (≤ 5 s healthy, ≤ 2 s stop): enforce (a miss fails) or report (a miss is reported, not a failure; the plan's 30 s budgets are always enforced)")
 	return c
 }
@@ -240,6 +270,7 @@ func run(parent context.Context, cfg RunConfig, selected []scenario.Scenario, st
 		},
 		Scenarios: selected,
 		Keep:      cfg.Keep,
+		Majors:    cfg.Majors,
 	})
 	res.Engine = engineDesc
 	if imgs, err := d.ImageSummaries(context.Background(), "pgdock/*", "grafana/*"); err == nil {

@@ -20,6 +20,7 @@ func TestMainExitCodes(t *testing.T) {
 		{"bad log level", []string{"run", "--log-level", "loud"}, ExitUsage, nil, "--log-level"},
 		{"root without compose", []string{"run", "--root", t.TempDir()}, ExitUsage, nil, "no compose/ directory"},
 		{"unknown command", []string{"frobnicate"}, ExitUsage, nil, "unknown command"},
+		{"bad --pg", []string{"run", "--root", "../../..", "--pg", "13,fifteen", "sleep"}, ExitUsage, nil, `"fifteen" is not a PostgreSQL major`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -48,4 +49,30 @@ func TestFindRoot(t *testing.T) {
 	assert.NoError(t, err)
 	assert.FileExists(t, root+"/go.work")
 	assert.DirExists(t, root+"/compose")
+}
+
+func TestParseMajors(t *testing.T) {
+	for in, want := range map[string][]int{
+		"":            nil,
+		"15":          {15},
+		"13,15,17,18": {13, 15, 17, 18},
+		"13 15  18":   {13, 15, 18},
+		"18, 13,18":   {18, 13},
+	} {
+		got, err := parseMajors(in)
+		assert.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"9.6", "x", "13,,abc", "100", "7"} {
+		_, err := parseMajors(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestPGMajorsFromEnvironment(t *testing.T) {
+	t.Setenv("PG_MAJORS", "13 oops")
+	var out, errOut bytes.Buffer
+	code := Main([]string{"run", "--root", "../../..", "sleep"}, "test", &out, &errOut)
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut.String(), `"oops" is not a PostgreSQL major`)
 }

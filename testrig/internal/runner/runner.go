@@ -17,6 +17,10 @@ type Options struct {
 	Env       scenario.Env
 	Scenarios []scenario.Scenario
 	Keep      bool // leave a failed scenario's stacks up
+	// Majors (--pg): the PostgreSQL majors whose pgdock/postgres image the
+	// direct-mode scenarios (Scenario.PerMajor) run on, once each; the
+	// others run once on the default image. Empty: each scenario once.
+	Majors []int
 }
 
 // Validate checks the options.
@@ -67,8 +71,23 @@ func Run(ctx context.Context, o Options) (result.Run, error) {
 		return result.Run{}, err
 	}
 	run := result.Run{ID: o.Env.RunID, Started: time.Now()}
+	images, err := inspectMajors(ctx, o.Env.Driver, o.Majors)
+	if err != nil {
+		return run, err
+	}
 	var errs []error
-	for _, s := range o.Scenarios {
+	for _, j := range plan(o.Scenarios, o.Majors, images) {
+		s := j.s
+		if j.missing != "" {
+			run.Scenarios = append(run.Scenarios, result.Scenario{
+				Name: s.Name, Description: s.Description, Started: time.Now(),
+				Checks: []result.Check{{Name: "image", Status: result.Fail, Message: j.missing}},
+			})
+			if o.Env.Progress != nil {
+				o.Env.Progress.Line("--- %s: FAIL — %s", s.Name, j.missing)
+			}
+			continue
+		}
 		if ctx.Err() != nil {
 			run.Scenarios = append(run.Scenarios, result.Scenario{
 				Name: s.Name, Description: s.Description, Started: time.Now(),
@@ -79,7 +98,7 @@ func Run(ctx context.Context, o Options) (result.Run, error) {
 		if o.Env.Progress != nil {
 			o.Env.Progress.Line("=== %s", s.Name)
 		}
-		t := scenario.NewT(o.Env, s)
+		t := scenario.NewT(envFor(o.Env, j), s)
 		runOne(ctx, s, t)
 		if ctx.Err() != nil {
 			t.Fail("run", fmt.Errorf("interrupted: %w", context.Cause(ctx)))

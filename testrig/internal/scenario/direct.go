@@ -29,7 +29,8 @@ func Direct() Scenario {
 			budget.PlanStartup.For(budget.MetricRestart), budget.GoalHealthy.For(budget.MetricRestart),
 			budget.PlanShutdown, budget.GoalStop,
 		},
-		Run: runDirect,
+		Run:      runDirect,
+		PerMajor: true,
 	}
 }
 

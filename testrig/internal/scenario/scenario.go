@@ -36,6 +36,9 @@ type Scenario struct {
 	// Run does the work. It returns when done or after a failed check it
 	// cannot go on from; the rig tears down every stack it brought up.
 	Run func(ctx context.Context, t *T)
+	// PerMajor: a direct-mode scenario, run once per PostgreSQL major with
+	// `testrig run --pg 13,15,…` (on pgdock/postgres:<major>, Env.PG).
+	PerMajor bool
 }
 
 // DefaultTimeout bounds a scenario's Run when it sets no Timeout.
@@ -55,6 +58,61 @@ type Env struct {
 	// reports a goal it exceeded instead of failing on it. The plan's
 	// budgets are always enforced.
 	ReportGoals bool
+	// PG is the pgdock/postgres image a per-major run is for (--pg); the
+	// zero value: the compose files' default image with the layout of
+	// PostgreSQL up to 17.
+	PG PGImage
+}
+
+// PGImage is one major's pgdock/postgres image and its data layout, read
+// from the image (its PGDATA and declared volume).
+type PGImage struct {
+	Major  int
+	Ref    string // pgdock/postgres:<major>
+	PGData string // the image's PGDATA
+	Volume string // the image's data volume (PGDATA itself up to 17, /var/lib/postgresql from 18)
+}
+
+// DefaultPGData is PGDATA and the data volume of the images up to 17, where
+// the compose files mount the data volume.
+const DefaultPGData = "/var/lib/postgresql/data"
+
+// PGDataDir is the image's PGDATA (DefaultPGData when unknown).
+func (e Env) PGDataDir() string {
+	if e.PG.PGData != "" {
+		return e.PG.PGData
+	}
+	return DefaultPGData
+}
+
+// VolumeDir is where the image keeps its data volume (DefaultPGData when
+// unknown).
+func (e Env) VolumeDir() string {
+	if e.PG.Volume != "" {
+		return e.PG.Volume
+	}
+	return DefaultPGData
+}
+
+// retargetVolumes moves a data mount the compose files put at
+// DefaultPGData to the image's volume (from 18, /var/lib/postgresql), for
+// the services that run the image under test: mounted at the old place, the
+// data would land in the image's anonymous volume instead.
+func retargetVolumes(p *types.Project, pg PGImage) {
+	if pg.Ref == "" || pg.Volume == "" || pg.Volume == DefaultPGData {
+		return
+	}
+	for name, svc := range p.Services {
+		if svc.Image != pg.Ref {
+			continue
+		}
+		for i := range svc.Volumes {
+			if svc.Volumes[i].Target == DefaultPGData {
+				svc.Volumes[i].Target = pg.Volume
+			}
+		}
+		p.Services[name] = svc
+	}
 }
 
 // T records one scenario's run.
@@ -228,6 +286,7 @@ func (t *T) Load(ctx context.Context, s StackSpec) (*types.Project, error) {
 		return nil, err
 	}
 	composefile.LoopbackPorts(p)
+	retargetVolumes(p, t.env.PG)
 	if s.Adjust != nil {
 		if err := s.Adjust(p); err != nil {
 			return nil, err

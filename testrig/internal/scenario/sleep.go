@@ -25,7 +25,8 @@ func Sleep() Scenario {
 			budget.PlanShutdown,
 			{Metric: budget.MetricStop, Limit: 2 * time.Second, Strict: true, Source: budget.Goal},
 		},
-		Run: runSleep,
+		Run:      runSleep,
+		PerMajor: true,
 	}
 }
 
@@ -86,7 +87,7 @@ func runSleep(ctx context.Context, t *T) {
 				return fmt.Errorf("process %q runs in sleep mode", p)
 			}
 		}
-		out, code, err := st.Exec(ctx, service, "0", "test", "-e", pgDataDefault+"/PG_VERSION")
+		out, code, err := st.Exec(ctx, service, "0", "test", "-e", path.Join(t.Env().PGDataDir(), "PG_VERSION"))
 		if err != nil {
 			return err
 		}

@@ -23,8 +23,8 @@ type userCase struct {
 	// of the compose file's volume.
 	Bind     bool
 	UID, GID int
-	// PGData overrides PGDATA (a subdirectory of the volume, as the official
-	// image's documentation advises for arbitrary uids).
+	// PGData overrides PGDATA with this subdirectory of the image's volume
+	// (as the official image's documentation advises for arbitrary uids).
 	PGData string
 }
 
@@ -32,11 +32,8 @@ type userCase struct {
 var userCases = []userCase{
 	{Lane: "--user 999:999", User: "999:999", UID: 999, GID: 999},
 	{Lane: "--user 4242:4242 on a bind dir", User: "4242:4242", Bind: true, UID: 4242, GID: 4242},
-	{Lane: "--user 12345:0", User: "12345:0", UID: 12345, GID: 0, PGData: "/var/lib/postgresql/data/pgdata"},
+	{Lane: "--user 12345:0", User: "12345:0", UID: 12345, GID: 0, PGData: "pgdata"},
 }
-
-// pgDataDefault is the image's PGDATA.
-const pgDataDefault = "/var/lib/postgresql/data"
 
 // User runs the image as --user 999:999, as an arbitrary uid on a bind
 // directory it owns, and as uid:0; each must reach healthy with no error in
@@ -47,6 +44,7 @@ func User() Scenario {
 		Description: "compose/direct run as --user 999:999 (named volume), --user 4242:4242 on a bind directory that uid owns, and --user 12345:0 (PGDATA a subdirectory of the volume): each reaches healthy, accepts the password, owns its files, logs no ERROR/FATAL and stops with exit 0.",
 		Budgets:     []budget.Budget{budget.PlanStartup, budget.PlanShutdown, budget.GoalStop},
 		Run:         runUser,
+		PerMajor:    true,
 	}
 }
 
@@ -62,9 +60,9 @@ func runUser(ctx context.Context, t *T) {
 
 func runUserCase(ctx context.Context, t *T, uc userCase) {
 	fb := pgFirstBoot{Password: randomPassword()}
-	pgdata := pgDataDefault
+	pgdata := t.Env().PGDataDir()
 	if uc.PGData != "" {
-		pgdata = uc.PGData
+		pgdata = path.Join(t.Env().VolumeDir(), uc.PGData)
 	}
 	var bindDir string
 	if uc.Bind {
@@ -100,12 +98,12 @@ func runUserCase(ctx context.Context, t *T, uc userCase) {
 			svc.User = uc.User
 			p.Services[service] = svc
 			if uc.PGData != "" {
-				if err := composefile.SetEnv(p, service, "PGDATA="+uc.PGData); err != nil {
+				if err := composefile.SetEnv(p, service, "PGDATA="+pgdata); err != nil {
 					return err
 				}
 			}
 			if uc.Bind {
-				return composefile.ReplaceMount(p, service, bindDir, pgDataDefault)
+				return composefile.ReplaceMount(p, service, bindDir, t.Env().VolumeDir())
 			}
 			return nil
 		},
