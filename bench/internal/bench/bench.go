@@ -124,7 +124,8 @@ func order(ms []Measure) []Measure {
 		"plugin_handshake", "plugin_rss_idle",
 		"first_boot_with_example_plugin", "first_boot_rest_with_example_plugin", "plugin_handshake_entrypoint", "plugin_rss_entrypoint",
 		"patroni_healthy_default", "patroni_healthy_tuned", "patroni_failover_sigterm", "patroni_failover_kill9", "patroni_rejoin", "patroni_lost_writes",
-		"backup_full_time", "backup_full_size", "backup_restore_time",
+		"backup_full_time_defaults", "backup_full_time", "backup_full_size_defaults", "backup_full_size",
+		"backup_restore_time_defaults", "backup_restore_time",
 	}
 	rank := func(m Measure) int {
 		if i := slices.Index(ids, m.ID); i >= 0 {
