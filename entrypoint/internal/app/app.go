@@ -23,9 +23,11 @@ import (
 	"github.com/pgdock/pgdock/entrypoint/internal/initscripts"
 	"github.com/pgdock/pgdock/entrypoint/internal/logging"
 	"github.com/pgdock/pgdock/entrypoint/internal/pgbin"
+	"github.com/pgdock/pgdock/entrypoint/internal/pgversion"
 	"github.com/pgdock/pgdock/entrypoint/internal/pidfile"
 	"github.com/pgdock/pgdock/entrypoint/internal/privilege"
 	"github.com/pgdock/pgdock/entrypoint/internal/reaper"
+	"github.com/pgdock/pgdock/entrypoint/internal/upgrade"
 	"github.com/pgdock/pgdock/plugins/sdk/state"
 )
 
@@ -187,11 +189,18 @@ func (r *runner) serve(serverArgs []string) int {
 	if !ok {
 		return ExitError
 	}
+	uc, ok := r.upgradeConfig()
+	if !ok {
+		return ExitError
+	}
 	r.startReaper()
 	defer r.cleanupSocketHome()
 	tls, err := r.prepare()
 	if err != nil {
 		r.log.Error("prepare", zap.Error(err))
+		return ExitError
+	}
+	if upgrade.Pending(r.cfg.PGData, uc) && !r.upgrade(ctx, sigs, uc) {
 		return ExitError
 	}
 	pl, err := r.startPlugins(ctx, r.pluginSocketDir())
@@ -245,10 +254,14 @@ func (r *runner) check() (firstBoot, ok bool) {
 // preflight decides whether this is a first boot and checks what must hold
 // before anything on disk is touched.
 func (r *runner) preflight() (firstBoot bool, err error) {
-	if from, err := r.checkDataVersion(context.Background()); err != nil {
-		return false, err
-	} else if from != nil {
-		return false, upgradeUnavailable(from) // the in-place upgrade hooks in here
+	// An older cluster with PGDOCK_UPGRADE=true (from != nil), or one in the
+	// middle of an interrupted upgrade, is upgraded, finished or rolled
+	// back after prepare (r.upgrade); the checks below apply as usual.
+	if _, err := r.checkDataVersion(context.Background()); err != nil {
+		var me *pgversion.MismatchError
+		if !errors.As(err, &me) || !upgrade.Interrupted(r.cfg.PGData) {
+			return false, err
+		}
 	}
 	if errs := missingTLSFiles(r.cfg); len(errs) > 0 {
 		return false, errors.Join(errs...)
@@ -508,3 +521,83 @@ func (r *runner) sleep(sigs <-chan os.Signal) int {
 }
 
 func since(t time.Time) zap.Field { return zap.Duration("took", time.Since(t).Round(time.Millisecond)) }
+
+// upgradeConfig reads the PGDOCK_UPGRADE* variables; a bad value is
+// reported, before anything is changed, like every configuration problem.
+func (r *runner) upgradeConfig() (upgrade.Config, bool) {
+	uc, err := upgrade.FromEnv(r.o.Env)
+	if err != nil {
+		r.log.Error("invalid configuration: " + err.Error() + "; nothing was changed")
+		return uc, false
+	}
+	return uc, true
+}
+
+// upgrade runs pg_upgrade when asked (PGDOCK_UPGRADE) and finishes or
+// rolls back an upgrade a crash interrupted (upgrade.Run), after prepare
+// (locks held, running as the server's user) and before plugins start. A
+// stop signal interrupts it.
+func (r *runner) upgrade(ctx context.Context, sigs <-chan os.Signal, uc upgrade.Config) bool {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if isStop(s) {
+					r.log.Warn("stop requested during the upgrade: interrupting it", zap.String("signal", s.String()))
+					cancel()
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	_, err := upgrade.Run(ctx, upgrade.Options{
+		PGData: r.cfg.PGData, Bin: r.bin, Config: uc, User: r.cfg.User,
+		SocketDir: filepath.Join(r.socketHome(), "upgrade"), Env: serverEnv(r.cfg.Env),
+		Reaper: r.reaper, Log: r.log, Stdout: r.o.Stdout, StopBudget: r.cfg.Timeout,
+	})
+	if err != nil {
+		r.logProblems(err)
+		return false
+	}
+	return true
+}
+
+// Upgrade is `pgdock-entrypoint upgrade`: the upgrade step of a start
+// (upgrade.Run with PGDOCK_UPGRADE=true), then exit without starting the
+// server.
+func Upgrade(o Options) int {
+	env := make(map[string]string, len(o.Env)+1)
+	for k, v := range o.Env {
+		env[k] = v
+	}
+	env[upgrade.EnvUpgrade] = "true"
+	o.Env = env
+	r, code := newRunner(o)
+	if r == nil {
+		return code
+	}
+	uc, ok := r.upgradeConfig()
+	if !ok {
+		return ExitError
+	}
+	if _, ok := r.check(); !ok {
+		return ExitError
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, stopSignals...)
+	defer signal.Stop(sigs)
+	defer r.cleanupSocketHome()
+	if _, err := r.prepare(); err != nil {
+		r.log.Error(err.Error())
+		return ExitError
+	}
+	if !r.upgrade(context.Background(), sigs, uc) {
+		return ExitError
+	}
+	return ExitOK
+}
