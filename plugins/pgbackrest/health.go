@@ -191,17 +191,7 @@ func firstLine(s string) string {
 // queryArchiver reads pg_stat_archiver over the server's socket.
 func queryArchiver(ctx context.Context, c sdk.Conn) archiverState {
 	st := archiverState{At: time.Now()}
-	cfg, err := pgx.ParseConfig("")
-	if err != nil {
-		st.Err = err.Error()
-		return st
-	}
-	cfg.Host, cfg.Port, cfg.User, cfg.Database = c.SocketDir, uint16(c.Port), c.User, c.Database
-	if cfg.Database == "" {
-		cfg.Database = "postgres"
-	}
-	cfg.RuntimeParams = map[string]string{"application_name": "pgdock-pgbackrest"}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := connect(ctx, c)
 	if err != nil {
 		st.Err = err.Error()
 		return st
@@ -228,6 +218,21 @@ func queryArchiver(ctx context.Context, c sdk.Conn) archiverState {
 		st.LastFailed = *failed
 	}
 	return st
+}
+
+// connect opens a session on the server's socket as c.User, in c.Database
+// (postgres when empty; never POSTGRES_DB).
+func connect(ctx context.Context, c sdk.Conn) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig("")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Host, cfg.Port, cfg.User, cfg.Database = c.SocketDir, uint16(c.Port), c.User, c.Database
+	if cfg.Database == "" {
+		cfg.Database = "postgres"
+	}
+	cfg.RuntimeParams = map[string]string{"application_name": "pgdock-pgbackrest"}
+	return pgx.ConnectConfig(ctx, cfg)
 }
 
 // Health reports as HealthWithJobs with no new job results.

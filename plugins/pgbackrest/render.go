@@ -202,7 +202,7 @@ func (p Paths) RestoreArgv(c Config, dataDir string) ([]string, error) {
 		a = append(a, "--type="+c.RestoreType)
 	}
 	if c.RestoreTarget != "" {
-		a = append(a, "--target="+c.RestoreTarget)
+		a = append(a, "--target="+c.restoreTarget())
 	}
 	if action := c.restoreAction(); action != "" {
 		a = append(a, "--target-action="+action)
@@ -211,6 +211,20 @@ func (p Paths) RestoreArgv(c Config, dataDir string) ([]string, error) {
 		a = append(a, "--target-timeline="+c.RestoreTimeline)
 	}
 	return append(a, "--recovery-option=restore_command="+rc, "restore"), nil
+}
+
+// restoreTarget is the target as pgBackRest takes it: a time in its own
+// format ("YYYY-MM-DD HH:MM:SS[.frac]+zz"; it selects the backup set by
+// it), anything else as given.
+func (c Config) restoreTarget() string {
+	if c.RestoreType != "time" {
+		return c.RestoreTarget
+	}
+	t, err := parseTargetTime(c.RestoreTarget)
+	if err != nil {
+		return c.RestoreTarget
+	}
+	return t.UTC().Format("2006-01-02 15:04:05.000000") + "+00"
 }
 
 // restoreAction is PGBACKREST_RESTORE_TARGET_ACTION, or promote for a

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pgdock/pgdock/plugins/sdk"
 	"os/exec"
 	"strings"
 	"time"
@@ -90,3 +91,49 @@ type runError struct {
 
 func (e *runError) Error() string { return e.err.Error() + ": " + e.msg }
 func (e *runError) Unwrap() error { return e.err }
+
+// Bootstrap runs on the temporary server of a first boot. After a restore
+// it waits until recovery has finished (the restored cluster promoted), so
+// that the real server starts with every restored row instead of replaying
+// WAL while it already answers read-only queries. With
+// PGBACKREST_RESTORE_TARGET_ACTION=pause or shutdown, or a standby restore,
+// recovery does not end by itself and nothing is waited for.
+func (p *Plugin) Bootstrap(ctx context.Context, req sdk.HookRequest) error {
+	p.mu.Lock()
+	c := p.cfg
+	p.mu.Unlock()
+	if c == nil || !c.Restore {
+		return nil
+	}
+	if a := c.restoreAction(); a == "pause" || a == "shutdown" || c.RestoreType == "standby" {
+		p.log.Info("recovery continues after the first boot (target action " + a + ", type " + c.RestoreType + ")")
+		return nil
+	}
+	start := time.Now()
+	p.log.Info("waiting for the restored cluster to finish recovery")
+	for {
+		inRecovery, err := isInRecovery(ctx, req.Conn)
+		if err == nil && !inRecovery {
+			p.log.Info("recovery finished", "took", time.Since(start).Round(time.Millisecond).String())
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for recovery to finish: %w", ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func isInRecovery(ctx context.Context, c sdk.Conn) (bool, error) {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := connect(cctx, c)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.Background())
+	var r bool
+	err = conn.QueryRow(cctx, "SELECT pg_is_in_recovery()").Scan(&r)
+	return r, err
+}
