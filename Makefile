@@ -11,7 +11,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # binaries and ~0.45 MiB less idle RSS for the entrypoint; pgdock never enables grpc tracing.
 BUILDTAGS ?= grpcnotrace
 MODULES   := entrypoint healthcheck plugins/sdk plugins/example plugins/patroni plugins/pgbackrest plugins/citus plugins/pgstatmonitor plugins/bundle testrig bench
-PLUGINS   := example patroni
+PLUGINS   := example patroni pgbackrest
 UP_PORT   ?= 55432
 TESTRIG_OUT ?= $(CURDIR)/.testrig
 # PostgreSQL major of `make image` (13, 15, 17, 18; docs/images.md); PG_MAJORS: the majors
