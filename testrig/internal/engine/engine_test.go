@@ -106,6 +106,42 @@ func TestStackLifecycle(t *testing.T) {
 	assert.Equal(t, "tiny ready", lines[0].Text)
 	assert.False(t, lines[0].At.IsZero(), "Engine timestamps are parsed")
 
+	// Cut a off the project network and attach it again (the patroni
+	// scenario isolates its leader this way).
+	assert.Equal(t, []string{"default"}, st.Networks("a"))
+	dial := func() (string, int) {
+		out, code, err := st.Exec(ctx, "b", "", "/tiny", "dial", "a:8080")
+		require.NoError(t, err)
+		return out, code
+	}
+	out, code = dial()
+	require.Equal(t, 0, code, out)
+	assert.Equal(t, "hello\n", out, "b reaches a by its service name")
+	require.NoError(t, st.Disconnect(ctx, "a", "default"))
+	ai, err = st.Inspect(ctx, "a")
+	require.NoError(t, err)
+	assert.Empty(t, ai.NetworkSettings.Networks, "a is on no network")
+	assert.True(t, ai.State.Running, "a keeps running")
+	out, code = dial()
+	assert.NotEqual(t, 0, code, "a is unreachable from b while cut off: %s", out)
+	require.Error(t, st.Disconnect(ctx, "a", "nosuchnet"), "an unknown network key is an error")
+	require.NoError(t, st.Connect(ctx, "a", "default"))
+	out, code = dial()
+	require.Equal(t, 0, code, "reconnected with its alias: %s", out)
+	assert.Equal(t, "hello\n", out)
+	addr, err = st.HostAddr(ctx, "a", 8080)
+	require.NoError(t, err, "its port is published again")
+	conn, err = net.DialTimeout("tcp", addr, 5*time.Second)
+	require.NoError(t, err)
+	line, err = bufio.NewReader(conn).ReadString('\n')
+	conn.Close()
+	require.NoError(t, err)
+	assert.Equal(t, "hello\n", line, "the published port answers after Connect")
+	// Disconnecting twice: the Engine says a is not connected.
+	require.NoError(t, st.Disconnect(ctx, "a", "default"))
+	require.Error(t, st.Disconnect(ctx, "a", "default"))
+	require.NoError(t, st.Connect(ctx, "a", "default"))
+
 	r, err := st.Stop(ctx, "a", 0)
 	require.NoError(t, err)
 	assert.Equal(t, 0, r.ExitCode)

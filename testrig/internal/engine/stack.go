@@ -33,66 +33,85 @@ type Stack struct {
 
 	mu         sync.Mutex
 	containers map[string]string // service -> container id
-	networks   []string          // ids of networks we created
-	volumes    []string          // names of volumes we created
+	// endpoints: service -> network name -> the endpoint it was created
+	// with (aliases), for Connect after a Disconnect.
+	endpoints map[string]map[string]*network.EndpointSettings
+	networks  []string // ids of networks we created
+	volumes   []string // names of volumes we created
 }
 
 // NewStack prepares a stack for a loaded project; nothing is created yet.
 func (d *Driver) NewStack(p *types.Project) *Stack {
-	return &Stack{d: d, Project: p, containers: map[string]string{}}
+	return &Stack{d: d, Project: p, containers: map[string]string{}, endpoints: map[string]map[string]*network.EndpointSettings{}}
 }
 
-// Hooks lets a caller time the steps of Up.
+// Hooks lets a caller time the steps of Up. Up calls them one at a time
+// (never concurrently), so they need no locking of their own.
 type Hooks struct {
 	Created func(service string, at time.Time)
 	Started func(service string, at time.Time)
 }
 
-// Up creates the project's networks and volumes, then creates and starts each
-// service in dependency order, waiting for a dependency's condition
-// (service_started, service_healthy, service_completed_successfully) before
-// starting the services that need it.
+// serial wraps h so its functions run one at a time.
+func (h Hooks) serial() Hooks {
+	var mu sync.Mutex
+	wrap := func(f func(string, time.Time)) func(string, time.Time) {
+		if f == nil {
+			return func(string, time.Time) {}
+		}
+		return func(s string, at time.Time) {
+			mu.Lock()
+			defer mu.Unlock()
+			f(s, at)
+		}
+	}
+	return Hooks{Created: wrap(h.Created), Started: wrap(h.Started)}
+}
+
+// Up creates the project's networks and volumes, then its containers (at
+// the same time), and starts each service as soon as its dependencies allow,
+// as compose does: after each dependency has started (service_started, the
+// short syntax), is healthy (service_healthy) or has exited 0
+// (service_completed_successfully). Services with nothing to wait for start
+// together.
 func (s *Stack) Up(ctx context.Context, h Hooks) error {
+	h = h.serial()
 	if err := s.Create(ctx, h); err != nil {
 		return err
 	}
-	order, err := composefile.ServiceOrder(s.Project)
-	if err != nil {
-		return err
-	}
-	for _, name := range order {
-		svc := s.Project.Services[name]
-		for dep, cond := range svc.DependsOn {
-			if _, ok := s.Project.Services[dep]; !ok {
-				continue
+	wait := func(ctx context.Context, service, dep, cond string) error {
+		switch cond {
+		case types.ServiceConditionHealthy:
+			if _, err := s.WaitHealthy(ctx, dep, 2*time.Minute); err != nil {
+				return fmt.Errorf("engine: %s waits for %s to be healthy: %w", service, dep, err)
 			}
-			switch cond.Condition {
-			case types.ServiceConditionHealthy:
-				if _, err := s.WaitHealthy(ctx, dep, 2*time.Minute); err != nil {
-					return fmt.Errorf("engine: %s waits for %s to be healthy: %w", name, dep, err)
-				}
-			case types.ServiceConditionCompletedSuccessfully:
-				code, err := s.WaitExit(ctx, dep, 2*time.Minute)
-				if err != nil {
-					return fmt.Errorf("engine: %s waits for %s to complete: %w", name, dep, err)
-				}
-				if code != 0 {
-					return fmt.Errorf("engine: %s depends on %s, which exited %d", name, dep, code)
-				}
+		case types.ServiceConditionCompletedSuccessfully:
+			code, err := s.WaitExit(ctx, dep, 2*time.Minute)
+			if err != nil {
+				return fmt.Errorf("engine: %s waits for %s to complete: %w", service, dep, err)
+			}
+			if code != 0 {
+				return fmt.Errorf("engine: %s depends on %s, which exited %d", service, dep, code)
 			}
 		}
-		if err := s.Start(ctx, name); err != nil {
+		return nil
+	}
+	start := func(ctx context.Context, service string) error {
+		if err := s.Start(ctx, service); err != nil {
 			return err
 		}
-		if h.Started != nil {
-			h.Started(name, time.Now())
-		}
+		h.Started(service, time.Now())
+		return nil
 	}
-	return nil
+	return startInDependencyOrder(ctx, s.Project, wait, start)
 }
 
-// Create makes the networks, volumes and containers (not started).
+// Create makes the networks and volumes, then the containers (not
+// started). Every service is converted and its image checked before the
+// first container is created; the containers are then created at the same
+// time. Whatever was created is recorded for Down, also on error.
 func (s *Stack) Create(ctx context.Context, h Hooks) error {
+	h = h.serial()
 	p := s.Project
 	for _, key := range sortedKeys(p.Networks) {
 		nc := p.Networks[key]
@@ -139,17 +158,21 @@ func (s *Stack) Create(ctx context.Context, h Hooks) error {
 	if err != nil {
 		return err
 	}
+	specs := make(map[string]*spec, len(order))
+	images := map[string]bool{}
 	for _, name := range order {
 		svc := p.Services[name]
 		sp, err := convert(p, svc, s.d.Labels())
 		if err != nil {
 			return fmt.Errorf("engine: %w", err)
 		}
-		ok, err := s.d.ImageExists(ctx, svc.Image)
-		if err != nil {
-			return err
+		if ok, seen := images[svc.Image]; !seen {
+			if ok, err = s.d.ImageExists(ctx, svc.Image); err != nil {
+				return err
+			}
+			images[svc.Image] = ok
 		}
-		if !ok {
+		if !images[svc.Image] {
 			return fmt.Errorf("engine: service %s: image %s is not on this Engine (build it with make image; the rig never pulls)", name, svc.Image)
 		}
 		for _, dir := range sp.BindsToMake {
@@ -162,25 +185,55 @@ func (s *Stack) Create(ctx context.Context, h Hooks) error {
 				return fmt.Errorf("engine: service %s: bind source: %w", name, err)
 			}
 		}
-		resp, err := s.d.cli.ContainerCreate(ctx, sp.Config, sp.Host, sp.Net, nil, sp.Name)
-		if err != nil {
-			return fmt.Errorf("engine: create container %s: %w", sp.Name, err)
-		}
-		s.mu.Lock()
-		s.containers[name] = resp.ID
-		s.mu.Unlock()
-		for _, nw := range sortedKeys(sp.ExtraNets) {
-			if err := s.d.cli.NetworkConnect(ctx, nw, resp.ID, sp.ExtraNets[nw]); err != nil {
-				return fmt.Errorf("engine: connect %s to %s: %w", sp.Name, nw, err)
+		specs[name] = sp
+	}
+	var (
+		wg   sync.WaitGroup
+		emu  sync.Mutex
+		errs []error
+	)
+	for _, name := range order {
+		wg.Go(func() {
+			if err := s.createContainer(ctx, name, specs[name], h); err != nil {
+				emu.Lock()
+				errs = append(errs, err)
+				emu.Unlock()
 			}
-		}
-		for _, w := range resp.Warnings {
-			s.d.log.Warn("engine warning", zap.String("container", sp.Name), zap.String("warning", w))
-		}
-		if h.Created != nil {
-			h.Created(name, time.Now())
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// createContainer creates one service's container and attaches it to its
+// further networks.
+func (s *Stack) createContainer(ctx context.Context, name string, sp *spec, h Hooks) error {
+	resp, err := s.d.cli.ContainerCreate(ctx, sp.Config, sp.Host, sp.Net, nil, sp.Name)
+	if err != nil {
+		return fmt.Errorf("engine: create container %s: %w", sp.Name, err)
+	}
+	eps := map[string]*network.EndpointSettings{}
+	if sp.Net != nil {
+		for nw, ep := range sp.Net.EndpointsConfig {
+			eps[nw] = ep
 		}
 	}
+	for nw, ep := range sp.ExtraNets {
+		eps[nw] = ep
+	}
+	s.mu.Lock()
+	s.containers[name] = resp.ID
+	s.endpoints[name] = eps
+	s.mu.Unlock()
+	for _, nw := range sortedKeys(sp.ExtraNets) {
+		if err := s.d.cli.NetworkConnect(ctx, nw, resp.ID, sp.ExtraNets[nw]); err != nil {
+			return fmt.Errorf("engine: connect %s to %s: %w", sp.Name, nw, err)
+		}
+	}
+	for _, w := range resp.Warnings {
+		s.d.log.Warn("engine warning", zap.String("container", sp.Name), zap.String("warning", w))
+	}
+	h.Created(name, time.Now())
 	return nil
 }
 
@@ -218,6 +271,72 @@ func (s *Stack) Inspect(ctx context.Context, service string) (container.InspectR
 		return container.InspectResponse{}, err
 	}
 	return s.d.cli.ContainerInspect(ctx, id)
+}
+
+// Networks returns the compose keys of the project networks a service's
+// container is attached to ("default", …), sorted.
+func (s *Stack) Networks(service string) []string {
+	svc, ok := s.Project.Services[service]
+	if !ok {
+		return nil
+	}
+	return sortedKeys(svc.Networks)
+}
+
+// networkName resolves a project network key ("default") to the Engine's
+// name of that network.
+func (s *Stack) networkName(key string) (string, error) {
+	nc, ok := s.Project.Networks[key]
+	if !ok {
+		return "", fmt.Errorf("engine: project %s has no network %q (networks: %s)", s.Project.Name, key, strings.Join(sortedKeys(s.Project.Networks), ", "))
+	}
+	return nc.Name, nil
+}
+
+// Disconnect cuts a service's container off one of the project's networks
+// (its compose key, e.g. "default"), as `docker network disconnect --force`:
+// the container keeps running but reaches nothing on that network and,
+// when it was its only one, nothing at all; its ports published through
+// that network stop answering until Connect.
+func (s *Stack) Disconnect(ctx context.Context, service, key string) error {
+	id, err := s.id(service)
+	if err != nil {
+		return err
+	}
+	name, err := s.networkName(key)
+	if err != nil {
+		return err
+	}
+	if err := s.d.cli.NetworkDisconnect(ctx, name, id, true); err != nil {
+		return fmt.Errorf("engine: disconnect %s from %s: %w", service, name, err)
+	}
+	return nil
+}
+
+// Connect attaches a service's container to one of the project's networks
+// again, with the endpoint it was created with (the service name and its
+// aliases, so the others resolve it as before). Its address may change,
+// and the Engine may publish its ports on new host ports: ask HostAddr again.
+func (s *Stack) Connect(ctx context.Context, service, key string) error {
+	id, err := s.id(service)
+	if err != nil {
+		return err
+	}
+	name, err := s.networkName(key)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ep := s.endpoints[service][name]
+	s.mu.Unlock()
+	if ep == nil {
+		return fmt.Errorf("engine: %s was not created on network %s (its networks: %s)", service, key, strings.Join(s.Networks(service), ", "))
+	}
+	cp := *ep // the Engine fills in what it is sent
+	if err := s.d.cli.NetworkConnect(ctx, name, id, &cp); err != nil {
+		return fmt.Errorf("engine: connect %s to %s: %w", service, name, err)
+	}
+	return nil
 }
 
 // HealthWatch is what WaitHealthy saw.
@@ -503,6 +622,7 @@ func (s *Stack) Down(ctx context.Context) error {
 	}
 	nets, vols := s.networks, s.volumes
 	s.containers, s.networks, s.volumes = map[string]string{}, nil, nil
+	s.endpoints = map[string]map[string]*network.EndpointSettings{}
 	s.mu.Unlock()
 	var errs []error
 	for _, id := range ids {

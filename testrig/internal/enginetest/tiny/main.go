@@ -5,6 +5,7 @@
 //	                TINY_HEALTHY_AFTER, exit TINY_EXIT (default 0) on SIGTERM
 //	tiny health     exit 0 once serve marked healthy
 //	tiny cat FILE   print FILE
+//	tiny dial ADDR  connect to ADDR (2 s timeout) and print the first line
 package main
 
 import (
@@ -28,6 +29,22 @@ func main() {
 				os.Exit(1)
 			}
 			fmt.Println("ok")
+			return
+		case "dial":
+			c, err := net.DialTimeout("tcp", os.Args[2], 2*time.Second)
+			if err != nil {
+				fmt.Println(err)
+				os.Exit(1)
+			}
+			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			b := make([]byte, 64)
+			n, err := c.Read(b)
+			c.Close()
+			if err != nil {
+				fmt.Println(err)
+				os.Exit(1)
+			}
+			os.Stdout.Write(b[:n])
 			return
 		case "cat":
 			b, err := os.ReadFile(os.Args[2])
