@@ -90,9 +90,14 @@ path-exclude /usr/share/info/*
 path-exclude /usr/share/lintian/*
 path-exclude /usr/share/linda/*
 EOF
-# sid has neither -updates nor -security suites.
+# sid has neither -updates nor -security suites. Its Release file is valid for
+# a week only (Valid-Until); a mirror that lags (the one reachable from the
+# build machine here was 27 days behind) would fail every apt-get update, so
+# the local sid base does not enforce it. Images built on debian:sid-slim
+# from a registry keep apt's default.
 if [ "$release" = sid ]; then
   printf '%s\n' "deb $mirror sid main" > "$root/etc/apt/sources.list"
+  echo 'Acquire::Check-Valid-Until "false";' > "$root/etc/apt/apt.conf.d/pgdock-sid-valid-until"
 else
   printf '%s\n' "deb $mirror $release main" "deb $mirror $release-updates main" \
     "deb http://deb.debian.org/debian-security $release-security main" > "$root/etc/apt/sources.list"

@@ -32,11 +32,15 @@ fi
 
 # The one table of what differs per major at build time (the runtime facts
 # are in entrypoint/internal/pgversion; docs/images.md shows both):
-# major → Debian release, PGDATA, declared volume. From 18 the official
-# image's layout: PGDATA=/var/lib/postgresql/18/docker, VOLUME /var/lib/postgresql.
+# major → Debian release, PGDATA, declared volume, and whether Debian's
+# server has output_plugin_libraries (a Debian-only parameter: then the image
+# allows decoderbufs in it; check_postgres fails if this table is wrong).
+# From 18 the official image's layout: PGDATA=/var/lib/postgresql/18/docker,
+# VOLUME /var/lib/postgresql.
 major=${PG_MAJOR:-15}
+opl=pgoutput,test_decoding,decoderbufs
 case $major in
-  13) release=bullseye pgdata=/var/lib/postgresql/data volume=/var/lib/postgresql/data ;;
+  13) release=bullseye pgdata=/var/lib/postgresql/data volume=/var/lib/postgresql/data opl= ;;
   15) release=bookworm pgdata=/var/lib/postgresql/data volume=/var/lib/postgresql/data ;;
   17) release=trixie pgdata=/var/lib/postgresql/data volume=/var/lib/postgresql/data ;;
   18) release=sid pgdata=/var/lib/postgresql/18/docker volume=/var/lib/postgresql ;;
@@ -126,6 +130,11 @@ check_postgres() { # tag
     [ "$(ls /usr/lib/postgresql)" = "$PG_MAJOR" ]
     [ "$PGDATA" = "$1" ] && [ -d "$PGDATA" ] && [ "$(stat -c %a "$PGDATA")" = 1777 ]
     locale -a | grep -qx en_US.utf8
+    if postgres --describe-config | grep -q "^output_plugin_libraries[[:space:]]"; then
+      [ -n "${POSTGRESQL_CONFIG_OUTPUT_PLUGIN_LIBRARIES:-}" ] || { echo "this server has output_plugin_libraries: set opl for PG_MAJOR=$PG_MAJOR in scripts/image.sh" >&2; exit 1; }
+    else
+      [ -z "${POSTGRESQL_CONFIG_OUTPUT_PLUGIN_LIBRARIES:-}" ] || { echo "this server has no output_plugin_libraries: empty opl for PG_MAJOR=$PG_MAJOR in scripts/image.sh" >&2; exit 1; }
+    fi
   ' check "$pgdata" >&2
 }
 
@@ -136,7 +145,8 @@ for img in "${images[@]}"; do
   args=()
   if [ "$img" = postgres ]; then
     ctx=$(stage_postgres)
-    args=(--build-arg "PG_MAJOR=$major" --build-arg "PGDATA_DIR=$pgdata" --build-arg "VOLUME_DIR=$volume")
+    args=(--build-arg "PG_MAJOR=$major" --build-arg "PGDATA_DIR=$pgdata" --build-arg "VOLUME_DIR=$volume"
+      --build-arg "OUTPUT_PLUGIN_LIBRARIES=$opl")
     [ -z "${CITUS_VERSION:-}" ] || args+=(--build-arg "CITUS_VERSION=$CITUS_VERSION")
     [ "${PG_STAT_MONITOR:-false}" = false ] || args+=(--build-arg "PG_STAT_MONITOR=true")
   fi
