@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"go.uber.org/zap"
@@ -43,6 +44,9 @@ func (r *runner) checkDataVersion(ctx context.Context) (upgradeFrom *pgversion.M
 		r.log.Warn("cannot tell the server's PostgreSQL major; PGDATA's PG_VERSION is not compared with it", zap.Error(err))
 		return nil, nil
 	}
+	if err := pgversion.CheckLayout(r.cfg.PGData, server, isMountPoint); err != nil {
+		return nil, err
+	}
 	err = pgversion.CheckDataDir(r.cfg.PGData, server)
 	var me *pgversion.MismatchError
 	if !errors.As(err, &me) {
@@ -56,6 +60,47 @@ func (r *runner) checkDataVersion(ctx context.Context) (upgradeFrom *pgversion.M
 		return me, nil
 	}
 	return nil, err
+}
+
+// isMountPoint reports whether path is a mount point of this process's
+// mount namespace (/proc/self/mountinfo; false when that cannot be read).
+func isMountPoint(path string) bool {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	return mountInfoHas(string(b), path)
+}
+
+// mountInfoHas reports whether a mountinfo text lists path as a mount point
+// (the fifth field, with spaces and the like octal-escaped).
+func mountInfoHas(mountinfo, path string) bool {
+	for _, line := range strings.Split(mountinfo, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && unescapeMount(f[4]) == path {
+			return true
+		}
+	}
+	return false
+}
+
+// unescapeMount undoes the kernel's \ooo escapes in a mountinfo path.
+func unescapeMount(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // upgradeRequested reads PGDOCK_UPGRADE (unset: false).

@@ -1,6 +1,10 @@
 package pgversion
 
-import "fmt"
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
 
 // Facts are what pgdock does differently per major. Every per-major branch
 // of the entrypoint and the plugins asks here instead of comparing numbers
@@ -50,4 +54,43 @@ func (m Major) WALKeep(mb int) (param, value string) {
 		return f.WALKeepParam, fmt.Sprint((mb + 15) / 16)
 	}
 	return f.WALKeepParam, fmt.Sprintf("%dMB", mb)
+}
+
+// LegacyPGData is PGDATA and the data volume of the official images up to
+// 17, where compose files and `docker run -v` commands mount the data.
+const LegacyPGData = "/var/lib/postgresql/data"
+
+// LayoutError: the server uses the 18 layout (PGDATA below
+// /var/lib/postgresql, the volume there), but a volume is mounted at
+// LegacyPGData, which is not PGDATA: the cluster would be written to the
+// image's anonymous volume and lost with the container.
+type LayoutError struct {
+	PGData string
+	Major  Major
+}
+
+func (e *LayoutError) Error() string {
+	f := e.Major.Facts()
+	return fmt.Sprintf("a volume is mounted at %s, but PGDATA is %s (the PostgreSQL %s image's layout, as the official image's): "+
+		"nothing would be written to that volume. Mount the volume at %s instead, or set PGDATA=%s to keep the old layout "+
+		"(a cluster of an older major in that volume: docs/upgrades.md); nothing was changed",
+		LegacyPGData, e.PGData, e.Major, f.Volume, LegacyPGData)
+}
+
+// CheckLayout refuses, for a server whose image keeps the volume above
+// PGDATA (18 on), a volume mounted at LegacyPGData that is neither PGDATA
+// nor inside it. isMount tells whether a path is a mount point.
+func CheckLayout(pgdata string, server Major, isMount func(string) bool) error {
+	f := server.Facts()
+	if f.Volume == f.PGData {
+		return nil // up to 17: the image itself declares LegacyPGData a volume
+	}
+	p := filepath.Clean(pgdata)
+	if p == LegacyPGData || strings.HasPrefix(p, LegacyPGData+"/") {
+		return nil
+	}
+	if !isMount(LegacyPGData) {
+		return nil
+	}
+	return &LayoutError{PGData: pgdata, Major: server}
 }

@@ -166,3 +166,28 @@ func TestCheckDataDir(t *testing.T) {
 	assert.Error(t, err)
 	assert.False(t, errors.As(err, &me))
 }
+
+func TestCheckLayout(t *testing.T) {
+	mounted := func(paths ...string) func(string) bool {
+		return func(p string) bool {
+			for _, m := range paths {
+				if m == p {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	legacy := mounted(LegacyPGData)
+	assert.NoError(t, CheckLayout("/srv/pg", 15, legacy), "up to 17 the image declares that volume itself")
+	assert.NoError(t, CheckLayout("/var/lib/postgresql/18/docker", 18, mounted("/var/lib/postgresql")), "18 as intended")
+	assert.NoError(t, CheckLayout(LegacyPGData, 18, legacy), "18 with the old layout chosen by PGDATA")
+	assert.NoError(t, CheckLayout(LegacyPGData+"/pgdata/", 18, legacy), "inside the mount")
+
+	err := CheckLayout("/var/lib/postgresql/18/docker", 18, legacy)
+	var le *LayoutError
+	require.ErrorAs(t, err, &le)
+	for _, s := range []string{"mounted at /var/lib/postgresql/data", "PGDATA is /var/lib/postgresql/18/docker", "Mount the volume at /var/lib/postgresql instead", "PGDATA=/var/lib/postgresql/data"} {
+		assert.Contains(t, err.Error(), s)
+	}
+}
