@@ -391,4 +391,3 @@ func backupInterval(c Config, now time.Time) (time.Duration, bool) {
 	}
 	return 2*shortest + 10*time.Minute, true
 }
-
