@@ -21,6 +21,8 @@ func TestMergePreload(t *testing.T) {
 		{[]string{"citus", "pg_stat_monitor"}, "", []string{"citus", "pg_stat_monitor"}},
 		{[]string{"citus"}, "pg_stat_statements, citus ,auto_explain", []string{"citus", "pg_stat_statements", "auto_explain"}},
 		{[]string{"citus", "citus"}, ",", []string{"citus"}},
+		// pg_stat_monitor coexists with the user's pg_stat_statements.
+		{[]string{"citus", "pg_stat_monitor"}, "pg_stat_statements,pg_stat_monitor", []string{"citus", "pg_stat_monitor", "pg_stat_statements"}},
 	} {
 		assert.Equal(t, tc.want, mergePreload(tc.plugins, tc.user))
 	}

@@ -112,12 +112,18 @@ func Render(o Options) int {
 		return ExitError
 	}
 	defer os.RemoveAll(sockDir)
-	pl, err := r.startPlugins(context.Background(), sockDir)
+	// A plugin whose program or extension is not installed still shows
+	// what it would configure; the missing part is a warning here (a start
+	// refuses it).
+	pl, warnings, err := r.startPluginsWarn(context.Background(), sockDir, true)
 	if err != nil {
 		r.logProblems(err)
 		return ExitError
 	}
 	defer pl.stop()
+	for _, w := range warnings {
+		r.log.Warn("a start would refuse this: " + w)
+	}
 	s := &server{r: r, tls: tlsFiles{cert: r.cfg.TLS.CertFile, key: r.cfg.TLS.KeyFile, ca: r.cfg.TLS.CAFile}, plugins: pl, ctx: context.Background()}
 	initialised, _ := cluster.IsInitialised(r.cfg.PGData)
 	s.firstBoot = !initialised
@@ -142,6 +148,13 @@ func Render(o Options) int {
 		return ExitError
 	}
 	w := o.Stdout
+	if len(warnings) > 0 {
+		fmt.Fprintf(w, "# ===== warnings (a start would refuse these) =====\n")
+		for _, x := range warnings {
+			fmt.Fprintf(w, "# WARNING: %s\n", x)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "# ===== %s =====\n%s\n", filepath.Join(r.cfg.PGData, render.ConfName), conf)
 	fmt.Fprintf(w, "# ===== %s =====\n%s\n", filepath.Join(r.cfg.PGData, render.HBAName), hba)
 	fmt.Fprintf(w, "# ===== shared_preload_libraries =====\n%s\n", strings.Join(in.Preload, ","))

@@ -31,12 +31,21 @@ type plugins struct {
 // startPlugins starts the enabled plugins (after privileges were dropped)
 // and runs their validation together with the host's conflict checks.
 func (r *runner) startPlugins(ctx context.Context, socketDir string) (*plugins, error) {
+	pl, _, err := r.startPluginsWarn(ctx, socketDir, false)
+	return pl, err
+}
+
+// startPluginsWarn is startPlugins; with missingAsWarning (config render)
+// a required program, extension or library that is not installed does not
+// fail the validation: it is returned as a warning, so the configuration
+// the plugins would contribute can still be shown.
+func (r *runner) startPluginsWarn(ctx context.Context, socketDir string, missingAsWarning bool) (*plugins, []string, error) {
 	names, err := pluginhost.Enabled(r.cfg.PluginDir, r.cfg.Env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(names) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	r.startReaper()
 	// A stop requested while the plugins start (a handshake may take up to
@@ -50,29 +59,34 @@ func (r *runner) startPlugins(ctx context.Context, socketDir string) (*plugins, 
 		SocketDir:    socketDir,
 		Logger:       r.log,
 		ExtensionDir: extensionDir(r.bin.Dir),
+		LibDir:       libDir(r.bin.Dir),
 		Reaper:       r.reaper,
 		TrustUIDs:    r.trustedPluginOwners(),
 	})
 	if err != nil {
 		if sigCtx.Err() != nil && ctx.Err() == nil {
-			return nil, fmt.Errorf("stop requested while the plugins were starting; exiting without starting PostgreSQL: %w", err)
+			return nil, nil, fmt.Errorf("stop requested while the plugins were starting; exiting without starting PostgreSQL: %w", err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	p := &plugins{m: m, log: r.log}
-	var problems []string
+	var problems, warnings []string
 	for _, pr := range m.Validate(sigCtx) {
+		if missingAsWarning && pr.Missing {
+			warnings = append(warnings, pr.String())
+			continue
+		}
 		problems = append(problems, pr.String())
 	}
 	if sigCtx.Err() != nil && ctx.Err() == nil {
 		m.Stop()
-		return nil, errors.New("stop requested while the plugins were validating; exiting without starting PostgreSQL")
+		return nil, nil, errors.New("stop requested while the plugins were validating; exiting without starting PostgreSQL")
 	}
 	if len(problems) > 0 {
 		m.Stop()
-		return nil, fmt.Errorf("plugin validation failed:\n  %s", strings.Join(problems, "\n  "))
+		return nil, nil, fmt.Errorf("plugin validation failed:\n  %s", strings.Join(problems, "\n  "))
 	}
-	return p, nil
+	return p, warnings, nil
 }
 
 // trustedPluginOwners are the uids besides root that may own the plugin
@@ -100,6 +114,19 @@ func extensionDir(binDir string) string {
 	major := filepath.Base(filepath.Dir(binDir))
 	d := filepath.Join("/usr/share/postgresql", major, "extension")
 	if _, err := os.Stat(d); err == nil {
+		return d
+	}
+	return ""
+}
+
+// libDir is PostgreSQL's library directory for a Debian bin dir
+// (/usr/lib/postgresql/15/bin → /usr/lib/postgresql/15/lib).
+func libDir(binDir string) string {
+	if binDir == "" {
+		return ""
+	}
+	d := filepath.Join(filepath.Dir(binDir), "lib")
+	if fi, err := os.Stat(d); err == nil && fi.IsDir() {
 		return d
 	}
 	return ""

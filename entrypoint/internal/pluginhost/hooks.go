@@ -21,6 +21,9 @@ type Problem struct {
 	Plugin  string // plugin name; several joined by ',' for conflicts
 	Var     string // environment variable at fault, when there is one
 	Message string
+	// Missing marks a required program, extension or library that is not
+	// installed: a start refuses it, `config render` shows it as a warning.
+	Missing bool
 }
 
 func (p Problem) String() string {
@@ -141,7 +144,7 @@ func (m *Manager) Validate(ctx context.Context) []Problem {
 				out = append(out, Problem{Plugin: inst.name, Var: p.Var, Message: p.Message})
 			}
 			out = append(out, inst.problems...)
-			out = append(out, requirementProblems(inst.name, inst.desc, pathOf(m.opts.Env), m.opts.ExtensionDir)...)
+			out = append(out, requirementProblems(inst.name, inst.desc, pathOf(m.opts.Env), m.opts.ExtensionDir, m.opts.LibDir)...)
 			results[i] = out
 		})
 	}

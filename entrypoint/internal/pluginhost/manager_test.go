@@ -95,7 +95,7 @@ func TestValidateProblems(t *testing.T) {
 			name: "required program missing",
 			env:  map[string]string{"PATH": "/nonexistent"},
 			want: []Problem{{Plugin: "example", Var: "EXAMPLE_ENABLE",
-				Message: `requires the program "psql", which is not in PATH (/nonexistent); install the Debian package "postgresql-client" in the image`}},
+				Message: `requires the program "psql", which is not in PATH (/nonexistent); install the Debian package "postgresql-client" in the image`, Missing: true}},
 		},
 		{
 			name: "bad crash policies",

@@ -91,6 +91,11 @@ type Options struct {
 	// /usr/share/postgresql/15/extension) used to check required
 	// extensions; empty skips that check.
 	ExtensionDir string
+	// LibDir is PostgreSQL's library directory (e.g.
+	// /usr/lib/postgresql/15/lib) used to check that the libraries of
+	// required extensions that plugins preload are installed; empty skips
+	// that check.
+	LibDir string
 	// LogLevel is passed to plugins (PGDOCK_PLUGIN_LOG_LEVEL); empty means
 	// derived from Logger.
 	LogLevel string

@@ -49,8 +49,12 @@ func isExecutable(path string) bool {
 	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
 
-// requirementProblems checks the programs and extensions a plugin needs.
-func requirementProblems(name string, d sdk.Description, path, extensionDir string) []Problem {
+// requirementProblems checks the programs and extensions a plugin needs:
+// programs in path, extensions' control files in extensionDir and, for a
+// required extension the plugin also preloads, its library in libDir. The
+// package named in a message has "<major>" replaced by PostgreSQL's major
+// version (from extensionDir). Every problem is marked Missing.
+func requirementProblems(name string, d sdk.Description, path, extensionDir, libDir string) []Problem {
 	var problems []Problem
 	enable := envName(name, "ENABLE")
 	for _, r := range d.RequiredBinaries {
@@ -65,21 +69,43 @@ func requirementProblems(name string, d sdk.Description, path, extensionDir stri
 		if pkg != "" {
 			msg += fmt.Sprintf("; install the Debian package %q in the image", pkg)
 		}
-		problems = append(problems, Problem{Plugin: name, Var: enable, Message: msg})
+		problems = append(problems, Problem{Plugin: name, Var: enable, Message: msg, Missing: true})
 	}
 	if extensionDir == "" {
 		return problems
 	}
+	major := filepath.Base(filepath.Dir(extensionDir))
 	for _, r := range d.RequiredExtensions {
+		pkg := strings.ReplaceAll(r.Package, "<major>", major)
+		var missing []string
 		control := filepath.Join(extensionDir, r.Name+".control")
-		if _, err := os.Stat(control); err == nil {
+		if _, err := os.Stat(control); err != nil {
+			missing = append(missing, control)
+		}
+		if libDir != "" && preloads(d, r.Name) {
+			lib := filepath.Join(libDir, r.Name+".so")
+			if _, err := os.Stat(lib); err != nil {
+				missing = append(missing, lib)
+			}
+		}
+		if len(missing) == 0 {
 			continue
 		}
-		msg := fmt.Sprintf("requires the PostgreSQL extension %q (%s not found)", r.Name, control)
-		if r.Package != "" {
-			msg += fmt.Sprintf("; install the package %q in the image", r.Package)
+		msg := fmt.Sprintf("requires the PostgreSQL extension %q (%s not found)", r.Name, strings.Join(missing, ", "))
+		if pkg != "" {
+			msg += fmt.Sprintf("; install the package %q in the image", pkg)
 		}
-		problems = append(problems, Problem{Plugin: name, Var: enable, Message: msg})
+		problems = append(problems, Problem{Plugin: name, Var: enable, Message: msg, Missing: true})
 	}
 	return problems
+}
+
+// preloads reports whether the plugin preloads library lib.
+func preloads(d sdk.Description, lib string) bool {
+	for _, l := range d.PreloadLibraries {
+		if l.Name == lib {
+			return true
+		}
+	}
+	return false
 }

@@ -432,7 +432,7 @@ func TestRequirementProblems(t *testing.T) {
 		},
 		RequiredExtensions: []sdk.Requirement{{Name: "citus"}, {Name: "pg_stat_monitor", Package: "percona-pg-stat-monitor15"}},
 	}
-	problems := requirementProblems("x", d, bin, ext)
+	problems := requirementProblems("x", d, bin, ext, "")
 	assertProblems(t, []string{
 		`x: requires the program "notexec", which is not in PATH`,
 		`x: requires the program "patroni", which is not in PATH`,
@@ -444,7 +444,34 @@ func TestRequirementProblems(t *testing.T) {
 	assert.Contains(t, problems[2].Message, `"custom-pkg"`)
 	assert.Contains(t, problems[3].Message, `"percona-pg-stat-monitor15"`)
 	assert.Equal(t, "X_ENABLE", problems[0].Var)
-	assert.Len(t, requirementProblems("x", d, bin, ""), 3, "no extension dir: extensions not checked")
+	assert.Len(t, requirementProblems("x", d, bin, "", ""), 3, "no extension dir: extensions not checked")
+}
+
+// A required extension the plugin preloads needs its library too, the
+// package's <major> is PostgreSQL's, and every such problem is Missing
+// (config render shows it as a warning).
+func TestRequirementLibraryAndMajor(t *testing.T) {
+	root := t.TempDir()
+	ext := filepath.Join(root, "share", "15", "extension")
+	lib := filepath.Join(root, "lib", "15", "lib")
+	require.NoError(t, os.MkdirAll(ext, 0o755))
+	require.NoError(t, os.MkdirAll(lib, 0o755))
+	for _, f := range []string{filepath.Join(ext, "citus.control"), filepath.Join(ext, "pgsm.control"), filepath.Join(lib, "pgsm.so"), filepath.Join(ext, "plain.control")} {
+		require.NoError(t, os.WriteFile(f, nil, 0o644))
+	}
+	d := sdk.Description{
+		PreloadLibraries:   []sdk.PreloadLibrary{{Name: "citus", Order: sdk.PreloadFirst}, {Name: "pgsm"}},
+		RequiredExtensions: []sdk.Requirement{{Name: "citus", Package: "postgresql-<major>-citus-12.1"}, {Name: "pgsm"}, {Name: "plain"}, {Name: "absent", Package: "postgresql-<major>-absent"}},
+	}
+	problems := requirementProblems("x", d, "", ext, lib)
+	assertProblems(t, []string{
+		`x: requires the PostgreSQL extension "citus" (` + filepath.Join(lib, "citus.so") + ` not found); install the package "postgresql-15-citus-12.1" in the image`,
+		`x: requires the PostgreSQL extension "absent" (` + filepath.Join(ext, "absent.control") + ` not found); install the package "postgresql-15-absent" in the image`,
+	}, problems)
+	for _, p := range problems {
+		assert.True(t, p.Missing)
+	}
+	assert.Len(t, requirementProblems("x", d, "", ext, ""), 1, "no lib dir: libraries not checked")
 }
 
 func TestReadable(t *testing.T) {
