@@ -336,7 +336,15 @@ func runDirectFirstBoot(ctx context.Context, t *T) {
 		_, err = c.Exec(ctx, "insert into rig_data values (2, 'written before the stop')")
 		return err
 	})
-	slotMade := t.Check("decoderbufs logical slot with wal_level=logical from the environment", func() error {
+	// decoderbufs where the image has it (Debian packages it for 15 and 17,
+	// not for 13): else the same check with test_decoding, and a skip
+	// saying why.
+	plugin := "decoderbufs"
+	if out, code, err := st.Exec(ctx, service, "0", "sh", "-c", "ls /usr/lib/postgresql/*/lib/decoderbufs.so"); err == nil && code != 0 {
+		plugin = "test_decoding"
+		t.Skip("decoderbufs logical slot", "the image has no decoderbufs ("+strings.TrimSpace(out)+"); its Debian release packages none for this major: the slot check runs with test_decoding")
+	}
+	slotMade := t.Check(plugin+" logical slot with wal_level=logical from the environment", func() error {
 		c, err := pgConnect(ctx, addr, fb.User, fb.Password, fb.DB)
 		if err != nil {
 			return err
@@ -349,7 +357,7 @@ func runDirectFirstBoot(ctx context.Context, t *T) {
 		if wl != "logical" {
 			return fmt.Errorf("wal_level is %q, want logical (POSTGRESQL_CONFIG_WAL_LEVEL=logical)", wl)
 		}
-		if _, err := c.Exec(ctx, "select pg_create_logical_replication_slot('s', 'decoderbufs')"); err != nil {
+		if _, err := c.Exec(ctx, "select pg_create_logical_replication_slot('s', $1)", plugin); err != nil {
 			return err
 		}
 		if _, err := c.Exec(ctx, "insert into rig_data values (3, 'decoded')"); err != nil {
@@ -360,7 +368,7 @@ func runDirectFirstBoot(ctx context.Context, t *T) {
 			return err
 		}
 		if n == 0 {
-			return errors.New("decoderbufs decoded no change for an insert")
+			return fmt.Errorf("%s decoded no change for an insert", plugin)
 		}
 		return nil
 	})
@@ -414,7 +422,7 @@ func runDirectFirstBoot(ctx context.Context, t *T) {
 		if err != nil {
 			return fmt.Errorf("logical slot after restart: %w", err)
 		}
-		if slot != "decoderbufs" {
+		if slot != plugin {
 			return fmt.Errorf("slot s uses %q", slot)
 		}
 		return nil
