@@ -7,10 +7,12 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -162,4 +164,167 @@ func TestPgbackrestFullCycle(t *testing.T) {
 	assert.NotContains(t, p.out.String(), "restoring instead of initdb")
 	assert.Equal(t, 200, s.count())
 	p.stop()
+}
+
+// TestPgbackrestBadInput: clear errors naming the variable, and nothing on
+// disk changed.
+func TestPgbackrestBadInput(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		kv   []string
+		want []string
+	}{
+		{"unknown repository type", []string{"PGBACKREST_REPO_TYPE", "ftp"}, []string{"PGBACKREST_REPO_TYPE", "posix, filesystem, s3, gcs, azure, sftp"}},
+		{"malformed cron", []string{"PGBACKREST_SCHEDULE_FULL", "0 25 * * *"}, []string{"PGBACKREST_SCHEDULE_FULL", "5 cron fields"}},
+		{"s3 without bucket", []string{"PGBACKREST_REPO_TYPE", "s3", "PGBACKREST_REPO_S3_ENDPOINT", "127.0.0.1", "PGBACKREST_REPO_S3_REGION", "x",
+			"PGBACKREST_REPO_S3_KEY", "k", "PGBACKREST_REPO_S3_KEY_SECRET", "NOT-IN-LOGS"}, []string{"PGBACKREST_REPO_S3_BUCKET: is required with PGBACKREST_REPO_TYPE=s3"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSite(t)
+			s.withPgbackrest(tt.kv...)
+			before := snapshot(t, s.base)
+			code, out := s.run()
+			assert.Equal(t, 1, code, out)
+			for _, w := range tt.want {
+				assert.Contains(t, out, w)
+			}
+			assert.NotContains(t, out, "NOT-IN-LOGS")
+			// the host prepares its (empty) directories before the plugins
+			// validate; nothing is initialised and the repository is untouched
+			entries, _ := os.ReadDir(s.PGData)
+			assert.Empty(t, entries, "PGDATA")
+			assert.Equal(t, before[filepath.Join(s.base, "repo")], snapshot(t, s.base)[filepath.Join(s.base, "repo")])
+		})
+	}
+	t.Run("restore into a live PGDATA", func(t *testing.T) {
+		s := newSite(t)
+		s.withPgbackrest()
+		p := s.start()
+		p.ready()
+		p.stop()
+		s.set("PGBACKREST_RESTORE", "true")
+		before := snapshot(t, s.PGData)
+		code, out := s.run()
+		assert.Equal(t, 1, code, out)
+		assert.Contains(t, out, "PGBACKREST_RESTORE")
+		assert.Contains(t, out, "already holds a cluster that no pgbackrest restore created")
+		assert.Equal(t, before, snapshot(t, s.PGData), "PGDATA changed")
+	})
+}
+
+// TestPgbackrestArchiveFailure: a repository the server cannot write to
+// shows in the plugin's health within one archive attempt.
+func TestPgbackrestArchiveFailure(t *testing.T) {
+	testpg.NeedRoot(t, "makes the repository unwritable for the server's user")
+	s := newSite(t)
+	repo := s.withPgbackrest()
+	p := s.start()
+	p.ready()
+	p.waitFor("stanza ready", 1, 60*time.Second)
+	s.exec("CREATE TABLE t (id int)")
+	s.switchAndArchive()
+	code, line := s.health("readiness", "--format", "json")
+	require.Equal(t, 0, code, line)
+
+	archive := filepath.Join(repo, "archive", "it")
+	require.NoError(t, filepath.Walk(archive, func(path string, fi os.FileInfo, err error) error {
+		if err == nil && fi.IsDir() {
+			err = os.Chmod(path, 0o555)
+		}
+		return err
+	}))
+	failures := strings.Count(p.out.String(), "archive command failed")
+	s.exec("INSERT INTO t VALUES (1)")
+	s.query("postgres", brPassword, "postgres", "SELECT pg_walfile_name(pg_switch_wal())")
+	p.waitFor("archive command failed", failures+1, 30*time.Second)
+	code, line = s.health("readiness", "--format", "json")
+	assert.Equal(t, 1, code, line)
+	assert.Contains(t, line, "WAL archiving is failing")
+
+	// writable again: healthy after the next successful attempt
+	require.NoError(t, filepath.Walk(archive, func(path string, fi os.FileInfo, err error) error {
+		if err == nil && fi.IsDir() {
+			err = os.Chmod(path, 0o750)
+		}
+		return err
+	}))
+	s.query("postgres", brPassword, "postgres", "SELECT pg_walfile_name(pg_switch_wal())") // wakes the archiver
+	require.Eventually(t, func() bool {
+		code, line = s.health("readiness", "--format", "json")
+		return code == 0
+	}, 90*time.Second, time.Second, line)
+	p.stop()
+}
+
+// TestPgbackrestJobStoppedAtShutdown: a backup running when the container
+// stops is stopped inside TIMEOUT, and the on-demand caller is told it failed.
+func TestPgbackrestJobStoppedAtShutdown(t *testing.T) {
+	s := newSite(t)
+	s.withPgbackrest("TIMEOUT", "10", "PGBACKREST_BACKUP_START_FAST", "false")
+	p := s.start()
+	p.ready()
+	p.waitFor("stanza ready", 1, 60*time.Second)
+	// a spread checkpoint keeps the backup waiting long enough
+	s.exec("CREATE TABLE t AS SELECT g FROM generate_series(1, 100000) g")
+	type result struct {
+		code int
+		out  string
+	}
+	done := make(chan result, 1)
+	go func() {
+		cmd := exec.Command(binary, "backup", "--type", "full")
+		for k, v := range s.env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		out, _ := cmd.CombinedOutput()
+		done <- result{cmd.ProcessState.ExitCode(), string(out)}
+	}()
+	p.waitFor("job started", 1, 30*time.Second)
+	began := time.Now()
+	p.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, p.wait(30*time.Second))
+	assert.Less(t, time.Since(began), 10*time.Second)
+	assert.Contains(t, p.out.String(), "stopped at shutdown")
+	select {
+	case r := <-done:
+		assert.NotEqual(t, 0, r.code, r.out)
+	case <-time.After(10 * time.Second):
+		t.Fatal("pgdock-entrypoint backup still waiting after the entrypoint stopped")
+	}
+	assert.Empty(t, processesNamed("pgbackrest", s.State), "a pgbackrest process survived")
+}
+
+// TestPgbackrestSchedule: a per-minute incremental schedule takes a backup
+// within two minutes, and with no full backup yet it is a full one.
+// Slow (up to two minutes): runs when PGDOCK_TEST_SLOW=1 or when named with -run.
+func TestPgbackrestSchedule(t *testing.T) {
+	if os.Getenv("PGDOCK_TEST_SLOW") == "" && !strings.Contains(flagRun(), "TestPgbackrestSchedule") {
+		t.Skip("slow: set PGDOCK_TEST_SLOW=1 or -run TestPgbackrestSchedule")
+	}
+	s := newSite(t)
+	s.withPgbackrest("PGBACKREST_SCHEDULE_INCR", "* * * * *")
+	p := s.start()
+	p.ready()
+	p.waitFor("job scheduled", 1, 10*time.Second)
+	p.waitFor("job finished", 1, 130*time.Second)
+	code, out := s.cli("backup", "info", "--format", "json")
+	require.Equal(t, 0, code, out)
+	var info []struct {
+		Backup []struct {
+			Type string `json:"type"`
+		} `json:"backup"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &info), out)
+	require.NotEmpty(t, info)
+	require.NotEmpty(t, info[0].Backup)
+	assert.Equal(t, "full", info[0].Backup[0].Type, "an incr with no full backup yet is a full one")
+	assert.Contains(t, p.out.String(), "incr backup has been changed to full")
+	p.stop()
+}
+
+func flagRun() string {
+	if f := flag.Lookup("test.run"); f != nil {
+		return f.Value.String()
+	}
+	return ""
 }
