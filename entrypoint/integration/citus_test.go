@@ -72,7 +72,7 @@ func TestCitusMissingExtensionRefusesStart(t *testing.T) {
 	code, out := s.run()
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, `plugin citus: CITUS_ENABLE: requires the PostgreSQL extension "citus"`)
-	assert.Contains(t, out, "postgresql-15-citus-12.1", "names the package, with this PostgreSQL's major")
+	assert.Contains(t, out, `install the package "postgresql-15-citus-<version>`, "names the package, with this PostgreSQL's major")
 	assert.False(t, fileExists(filepath.Join(s.PGData, "PG_VERSION")), "nothing initialised")
 	assertEmptyDir(t, s.PGData)
 }

@@ -19,7 +19,7 @@ func TestPgStatMonitorMissingExtensionRefusesStart(t *testing.T) {
 	code, out := s.run()
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, `plugin pg-stat-monitor: PG_STAT_MONITOR_ENABLE: requires the PostgreSQL extension "pg_stat_monitor"`)
-	assert.Contains(t, out, "postgresql-15-pg-stat-monitor")
+	assert.Contains(t, out, `install the package "percona-pg-stat-monitor15`)
 	assert.False(t, fileExists(filepath.Join(s.PGData, "PG_VERSION")), "nothing initialised")
 	assertEmptyDir(t, s.PGData)
 }

@@ -25,7 +25,7 @@ const Version = "0.2.0"
 
 // Package is what to install for the extension; the host replaces <major>
 // with PostgreSQL's major version.
-const Package = "postgresql-<major>-citus-12.1 (Citus's apt repository, https://packagecloud.io/citusdata/community)"
+const Package = "postgresql-<major>-citus-<version> (Citus Data's apt repository, packagecloud.io/citusdata/community; pgdock's image: build argument CITUS_VERSION, docs/images.md)"
 
 // MaxPreparedTransactions is the plugin's default for
 // max_prepared_transactions: Citus commits multi-shard changes with

@@ -44,7 +44,7 @@ const (
 )
 
 // Package is what to install; the host replaces <major>.
-const Package = "postgresql-<major>-pg-stat-monitor (PGDG apt repository, apt.postgresql.org; or Percona's percona-pg-stat-monitor<major>)"
+const Package = "percona-pg-stat-monitor<major> (Percona's apt repository, repo.percona.com/ppg-<major>; or postgresql-<major>-pg-stat-monitor from apt.postgresql.org; pgdock's image: build argument PG_STAT_MONITOR=true, docs/images.md)"
 
 // Plugin is the pg-stat-monitor plugin.
 type Plugin struct {
