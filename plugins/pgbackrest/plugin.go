@@ -81,6 +81,7 @@ func (p *Plugin) Describe(context.Context) (sdk.Description, error) {
 		{Name: EnvPostgresUser, Description: "superuser role pgBackRest connects as"},
 		{Name: envWalLevel, Description: "checked: archiving needs wal_level replica or logical"},
 		{Name: envArchiveMode, Description: "checked: archiving needs archive_mode on"},
+		{Name: envPatroni, Description: "checked: a restore on boot is not offered in Patroni mode yet"},
 	}
 	for _, o := range repoOptions {
 		if o.secret {
@@ -99,6 +100,7 @@ func (p *Plugin) Describe(context.Context) (sdk.Description, error) {
 const (
 	envWalLevel    = "POSTGRESQL_CONFIG_WAL_LEVEL"
 	envArchiveMode = "POSTGRESQL_CONFIG_ARCHIVE_MODE"
+	envPatroni     = "PATRONI_ENABLE"
 )
 
 // Validate reports every problem of the variables, settings of the user's
@@ -129,6 +131,9 @@ func (p *Plugin) Validate(ctx context.Context, env map[string]string) ([]sdk.Pro
 	}
 	if msg := restoreConflict(c); msg != "" {
 		problems = append(problems, sdk.Problem{Var: EnvRestore, Message: msg})
+	}
+	if b, err := sdk.ParseBool(env[envPatroni]); err == nil && b && c.Restore {
+		problems = append(problems, sdk.Problem{Var: EnvRestore, Message: "a restore on boot is not offered in Patroni mode yet (Patroni owns the bootstrap); restore without PATRONI_ENABLE, then start the cluster with it"})
 	}
 	return problems, nil
 }

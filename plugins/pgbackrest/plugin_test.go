@@ -1,0 +1,113 @@
+package pgbackrest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	hclog "github.com/hashicorp/go-hclog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/plugins/sdk"
+)
+
+func newTestPlugin() *Plugin {
+	p := New(hclog.NewNullLogger(), os.Getenv)
+	p.lookPath = func(string) (string, error) { return "/usr/bin/pgbackrest", nil }
+	return p
+}
+
+// cluster makes a directory that looks like an initialised PGDATA.
+func cluster(t *testing.T, restoredBy string) string {
+	t.Helper()
+	d := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(d, "PG_VERSION"), []byte("15\n"), 0o600))
+	if restoredBy != "" {
+		require.NoError(t, os.WriteFile(filepath.Join(d, ProvidedMarker), []byte(`{"completed":"x","marker":"m","plugin":"`+restoredBy+`"}`+"\n"), 0o600))
+	}
+	return d
+}
+
+func TestValidateRestoreOverLiveData(t *testing.T) {
+	p := newTestPlugin()
+	for _, tt := range []struct {
+		name   string
+		pgdata string
+		env    map[string]string
+		want   string // "" = no problem
+	}{
+		{"empty PGDATA", t.TempDir(), map[string]string{"PGBACKREST_RESTORE": "true"}, ""},
+		{"live cluster", cluster(t, ""), map[string]string{"PGBACKREST_RESTORE": "true"}, "already holds a cluster that no pgbackrest restore created"},
+		{"cluster another provider made", cluster(t, "other"), map[string]string{"PGBACKREST_RESTORE": "true"}, "already holds a cluster"},
+		{"restored before: starts normally", cluster(t, Name), map[string]string{"PGBACKREST_RESTORE": "true"}, ""},
+		{"force is refused, not done", cluster(t, ""), map[string]string{"PGBACKREST_RESTORE": "true", "PGBACKREST_RESTORE_FORCE": "true"}, "not done by pgdock yet"},
+		{"no restore asked", cluster(t, ""), map[string]string{}, ""},
+		{"patroni", t.TempDir(), map[string]string{"PGBACKREST_RESTORE": "true", "PATRONI_ENABLE": "true"}, "not offered in Patroni mode"},
+		{"wal_level minimal", t.TempDir(), map[string]string{"POSTGRESQL_CONFIG_WAL_LEVEL": "minimal"}, "minimal makes WAL archiving impossible"},
+		{"archive_mode off", t.TempDir(), map[string]string{"POSTGRESQL_CONFIG_ARCHIVE_MODE": "off"}, "disables WAL archiving"},
+		{"archive_mode off without archiving", t.TempDir(), map[string]string{"POSTGRESQL_CONFIG_ARCHIVE_MODE": "off", "PGBACKREST_ARCHIVE_ENABLE": "false"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"PGDATA": tt.pgdata}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			before, _ := os.ReadDir(tt.pgdata)
+			problems, err := p.Validate(context.Background(), env)
+			require.NoError(t, err)
+			if tt.want == "" {
+				assert.Empty(t, problems)
+			} else {
+				require.Len(t, problems, 1)
+				assert.Contains(t, problems[0].Message, tt.want)
+			}
+			after, _ := os.ReadDir(tt.pgdata)
+			assert.Equal(t, len(before), len(after), "Validate changed PGDATA")
+		})
+	}
+}
+
+func TestConfigure(t *testing.T) {
+	p := newTestPlugin()
+	files := t.TempDir()
+	srv := sdk.Server{PGData: t.TempDir(), Port: 5432, SocketDir: "/run/postgresql", Superuser: "postgres", FilesDir: files, FirstBoot: true}
+	conf, err := p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{"PGBACKREST_RESTORE": "true", "PGBACKREST_SCHEDULE_FULL": "@daily"}, Server: srv})
+	require.NoError(t, err)
+	assert.True(t, conf.WantsBootstrap)
+	require.Len(t, conf.Files, 1)
+	assert.Equal(t, ConfName, conf.Files[0].Path)
+	assert.Equal(t, os.FileMode(0o640), conf.Files[0].Mode)
+	require.Len(t, conf.Jobs, 3)
+	assert.Equal(t, "@daily", conf.Jobs[0].Schedule)
+	names := map[string]string{}
+	for _, s := range conf.Settings {
+		names[s.Name] = s.Value
+	}
+	assert.Equal(t, "on", names["archive_mode"])
+	assert.Contains(t, names["archive_command"], "--config="+filepath.Join(files, ConfName))
+
+	cmd, err := p.BootstrapProvide(context.Background(), sdk.BootstrapProvideRequest{Env: map[string]string{"PGBACKREST_RESTORE": "true"}, Server: sdk.Server{PGData: "/data/.pgdock-initdb"}})
+	require.NoError(t, err)
+	assert.Contains(t, cmd.Argv, "--pg1-path=/data/.pgdock-initdb")
+	assert.Equal(t, "restore", cmd.Argv[len(cmd.Argv)-1])
+	assert.Equal(t, ProcessEnv(), cmd.Env)
+	assert.Equal(t, "pgbackrest restore stanza=default", cmd.Marker)
+
+	// not a first boot: no restore wanted; a live cluster it did not restore is refused
+	srv.FirstBoot = false
+	conf, err = p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{}, Server: srv})
+	require.NoError(t, err)
+	assert.False(t, conf.WantsBootstrap)
+	srv.PGData = cluster(t, "")
+	_, err = p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{"PGBACKREST_RESTORE": "true"}, Server: srv})
+	assert.ErrorContains(t, err, "PGBACKREST_RESTORE")
+	srv.PGData = cluster(t, Name)
+	conf, err = p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{"PGBACKREST_RESTORE": "true"}, Server: srv})
+	require.NoError(t, err)
+	assert.False(t, conf.WantsBootstrap, "restored before: no second restore")
+	// invalid variables: Configure refuses them too
+	_, err = p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{"PGBACKREST_REPO_TYPE": "ftp"}, Server: srv})
+	assert.ErrorContains(t, err, "PGBACKREST_REPO_TYPE")
+}
