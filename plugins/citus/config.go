@@ -26,6 +26,7 @@ const (
 	EnvPostgresDB          = "POSTGRES_DB"
 	EnvPostgresUser        = "POSTGRES_USER"
 	EnvPostgresPassword    = "POSTGRES_PASSWORD"
+	EnvPatroniEnable       = "PATRONI_ENABLE"
 )
 
 // Roles.
@@ -135,6 +136,10 @@ func Load(env map[string]string) (Config, []sdk.Problem) {
 	}
 	if c.CoordinatorHost != "" && !hostName.MatchString(c.CoordinatorHost) {
 		bad(EnvCoordinatorHost, "%q is not a host name or address", c.CoordinatorHost)
+	}
+	patroni, _ := sdk.ParseBool(get(EnvPatroniEnable))
+	if c.HasGroup && !patroni {
+		bad(EnvGroup, "is for Patroni mode (%s=true), where Patroni manages the Citus cluster; without Patroni unset it and set %s", EnvPatroniEnable, EnvRole)
 	}
 	switch {
 	case c.HasGroup:

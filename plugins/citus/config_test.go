@@ -45,16 +45,17 @@ func TestLoad(t *testing.T) {
 		{name: "every bad value at once", env: map[string]string{"CITUS_ROLE": "worker", "CITUS_COORDINATOR_HOST": "a b", "CITUS_COORDINATOR_PORT": "0",
 			"CITUS_ADVERTISE_PORT": "70000", "CITUS_AUTO_REGISTER": "maybe", "CITUS_COORDINATOR_SSLMODE": "sure", "CITUS_ADVERTISE_HOST": "x'y"},
 			wantVars: []string{EnvCoordinatorSSLMode, EnvAutoRegister, EnvCoordinatorPort, EnvAdvertisePort, EnvAdvertiseHost, EnvCoordinatorHost}},
-		{name: "patroni group", env: map[string]string{"CITUS_GROUP": "2", "POSTGRES_DB": "app"},
+		{name: "patroni group", env: map[string]string{"CITUS_GROUP": "2", "POSTGRES_DB": "app", "PATRONI_ENABLE": "true"},
 			check: func(t *testing.T, c Config) {
 				assert.True(t, c.Patroni())
 				assert.Equal(t, 2, c.Group)
 				assert.Equal(t, "", c.Role)
 			}},
-		{name: "patroni group and agreeing role", env: map[string]string{"CITUS_GROUP": "0", "CITUS_ROLE": "coordinator"},
+		{name: "patroni group and agreeing role", env: map[string]string{"CITUS_GROUP": "0", "CITUS_ROLE": "coordinator", "PATRONI_ENABLE": "1"},
 			check: func(t *testing.T, c Config) { assert.Equal(t, RoleCoordinator, c.Role) }},
-		{name: "patroni group contradicting role", env: map[string]string{"CITUS_GROUP": "1", "CITUS_ROLE": "coordinator"}, wantVars: []string{EnvRole}},
-		{name: "bad group", env: map[string]string{"CITUS_GROUP": "-1"}, wantVars: []string{EnvGroup}},
+		{name: "patroni group contradicting role", env: map[string]string{"CITUS_GROUP": "1", "CITUS_ROLE": "coordinator", "PATRONI_ENABLE": "true"}, wantVars: []string{EnvRole}},
+		{name: "bad group", env: map[string]string{"CITUS_GROUP": "-1", "PATRONI_ENABLE": "true"}, wantVars: []string{EnvGroup}},
+		{name: "group without patroni", env: map[string]string{"CITUS_GROUP": "1"}, wantVars: []string{EnvGroup}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -121,6 +121,7 @@ func (p *Plugin) Describe(context.Context) (sdk.Description, error) {
 			{Name: EnvPostgresDB, Description: "CITUS_DATABASE's default"},
 			{Name: EnvPostgresUser, Description: "CITUS_COORDINATOR_USER's default"},
 			{Name: EnvPostgresPassword, Secret: true, Description: "CITUS_COORDINATOR_PASSWORD's default"},
+			{Name: EnvPatroniEnable, Description: "CITUS_GROUP needs Patroni mode"},
 		},
 		PreloadLibraries:   []sdk.PreloadLibrary{{Name: "citus", Order: sdk.PreloadFirst}},
 		RequiredExtensions: []sdk.Requirement{{Name: "citus", Package: Package}},

@@ -26,6 +26,7 @@ func TestDescribe(t *testing.T) {
 	assert.True(t, d.IsSecret(EnvPostgresPassword))
 	assert.True(t, d.Declares(EnvGroup))
 	assert.True(t, d.Declares(EnvPostgresDB))
+	assert.True(t, d.Declares(EnvPatroniEnable))
 	assert.Equal(t, []string{"patroni"}, d.After)
 }
 
@@ -36,7 +37,7 @@ func TestConfigure(t *testing.T) {
 	assert.Equal(t, []sdk.Setting{{Name: "max_prepared_transactions", Value: "200"}}, c.Settings)
 	assert.Empty(t, c.Sections)
 
-	c, err = p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{"CITUS_GROUP": "1", "POSTGRES_DB": "app"}})
+	c, err = p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{"CITUS_GROUP": "1", "POSTGRES_DB": "app", "PATRONI_ENABLE": "true"}})
 	require.NoError(t, err)
 	assert.Empty(t, c.Settings, "Patroni sets what Citus needs")
 	require.Len(t, c.Sections, 1)
@@ -55,8 +56,9 @@ func TestNoSQLUnderPatroniOrOnAReplica(t *testing.T) {
 	nowhere := sdk.Conn{SocketDir: "/nonexistent", Port: 1, User: "postgres", Database: "postgres"}
 	ctx := context.Background()
 	p := newTestPlugin()
-	require.NoError(t, p.Bootstrap(ctx, sdk.HookRequest{Env: map[string]string{"CITUS_GROUP": "0"}, Conn: nowhere}))
-	require.NoError(t, p.Started(ctx, sdk.HookRequest{Env: map[string]string{"CITUS_GROUP": "0"}, Conn: nowhere, Role: sdk.RolePrimary}))
+	patroni := map[string]string{"CITUS_GROUP": "0", "PATRONI_ENABLE": "true"}
+	require.NoError(t, p.Bootstrap(ctx, sdk.HookRequest{Env: patroni, Conn: nowhere}))
+	require.NoError(t, p.Started(ctx, sdk.HookRequest{Env: patroni, Conn: nowhere, Role: sdk.RolePrimary}))
 	h, _ := p.Health(ctx)
 	assert.True(t, h.Healthy)
 	assert.Contains(t, h.Message, "Patroni manages")
