@@ -3,6 +3,7 @@ package scenario
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,4 +93,93 @@ func TestPollGivesUpWithTheLastError(t *testing.T) {
 		return nil
 	}))
 	assert.Equal(t, 3, calls)
+}
+
+func TestOutage(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	tests := []struct {
+		name        string
+		acks        []ack
+		from        int
+		last, first int
+		ok          bool
+	}{
+		{
+			name: "gap at the failover",
+			acks: []ack{{1, "pg1", at(100)}, {2, "pg1", at(200)}, {3, "pg2", at(5200)}, {4, "pg2", at(5300)}},
+			from: 300, last: 200, first: 5200, ok: true,
+		},
+		{
+			name: "the old leader still acknowledges while it shuts down",
+			acks: []ack{{1, "pg1", at(100)}, {2, "pg1", at(400)}, {3, "pg1", at(500)}, {4, "pg2", at(3500)}},
+			from: 300, last: 500, first: 3500, ok: true,
+		},
+		{
+			name: "the longest gap before the new leader's first write",
+			acks: []ack{{1, "pg1", at(100)}, {2, "pg1", at(4000)}, {3, "pg2", at(4100)}},
+			from: 300, last: 100, first: 4000, ok: true,
+		},
+		{
+			name: "no write since",
+			acks: []ack{{1, "pg1", at(100)}},
+			from: 300,
+		},
+		{
+			name: "nothing before: measured from the failover",
+			acks: []ack{{1, "pg2", at(900)}},
+			from: 300, last: 300, first: 900, ok: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			last, first, ok := outage(tc.acks, at(tc.from), "pg2")
+			require.Equal(t, tc.ok, ok)
+			if !ok {
+				return
+			}
+			assert.Equal(t, at(tc.last), last)
+			assert.Equal(t, at(tc.first), first)
+		})
+	}
+}
+
+func TestRefusesConnections(t *testing.T) {
+	tests := []struct {
+		out  string
+		want bool
+	}{
+		{`psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: FATAL:  the database system is shutting down`, true},
+		{`psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory`, true},
+		{`psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: FATAL:  Peer authentication failed for user "postgres"`, false},
+		{`f`, false},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, refusesConnections(tc.out), tc.out)
+	}
+}
+
+// TestPatroniEnvKeepsTheTTLRule: the scenario's Patroni settings with the
+// file's loop_wait obey loop_wait + 2 × retry_timeout ≤ ttl (Patroni's rule;
+// the plugin refuses the configuration otherwise).
+func TestPatroniEnvKeepsTheTTLRule(t *testing.T) {
+	p, err := composefile.Load(context.Background(), composefile.Options{
+		Files:       []string{filepath.Join("..", "..", "..", PatroniCompose)},
+		ProjectName: "patronitest",
+		Env:         []string{"POSTGRES_PASSWORD=a", "REPLICATION_PASSWORD=b"},
+	})
+	require.NoError(t, err)
+	for _, n := range patroniNodes {
+		require.NoError(t, composefile.SetEnv(p, n, patroniEnv...))
+		env := p.Services[n].Environment
+		num := func(k string) int {
+			require.NotNil(t, env[k], "%s: %s", n, k)
+			var v int
+			_, err := fmt.Sscan(*env[k], &v)
+			require.NoError(t, err, k)
+			return v
+		}
+		assert.LessOrEqual(t, num("PATRONI_LOOP_WAIT")+2*num("PATRONI_RETRY_TIMEOUT"), num("PATRONI_TTL"), n)
+		assert.Equal(t, "true", *env["PATRONI_SYNCHRONOUS_MODE"], n)
+	}
 }
