@@ -127,11 +127,11 @@ func (r *rig) patroni(ctx context.Context) []Measure {
 			res.healthy.add(pr.healthy.Seconds())
 			res.healthy.addPartValue("first leader running", pr.firstLeader.Seconds())
 			res.sigterm.add(pr.sigterm.Seconds())
-			res.sigterm.addPartValue("SIGTERM -> first acknowledged write on the new leader", pr.sigtermWrite.Seconds())
+			res.sigterm.addPartValue("SIGTERM -> first write acknowledged by the new leader", pr.sigtermWrite.Seconds())
 			res.sigterm.addPartValue("SIGTERM -> old leader's entrypoint exited 0", pr.sigExit.Seconds())
 			res.rejoin.add(pr.rejoin.Seconds())
 			res.kill9.add(pr.kill9.Seconds())
-			res.kill9.addPartValue("kill -9 -> first acknowledged write on the new leader", pr.kill9Write.Seconds())
+			res.kill9.addPartValue("kill -9 -> first write acknowledged by the new leader", pr.kill9Write.Seconds())
 			lost.add(float64(pr.lost))
 			attempted += pr.attempted
 			acked += pr.acked
@@ -536,7 +536,7 @@ func (r *rig) patroniOnce(ctx context.Context, etcd string, t patroniTiming) (re
 	if err != nil {
 		return res, fmt.Errorf("after SIGTERM of %s's entrypoint: %w", old.name, err)
 	}
-	if res.sigtermWrite, err = w.firstAckAfter(ctx, sent, 60*time.Second); err != nil {
+	if res.sigtermWrite, err = w.firstAckAfter(ctx, sent, old.sb.port, 60*time.Second); err != nil {
 		return res, fmt.Errorf("writes after the SIGTERM failover: %w", err)
 	}
 	end, err := old.e.p.wait(ctx, stopTimeout)
@@ -593,7 +593,7 @@ func (r *rig) patroniOnce(ctx context.Context, etcd string, t patroniTiming) (re
 	if err != nil {
 		return res, fmt.Errorf("after kill -9 of %s's Patroni: %w", old.name, err)
 	}
-	if res.kill9Write, err = w.firstAckAfter(ctx, sent, 60*time.Second); err != nil {
+	if res.kill9Write, err = w.firstAckAfter(ctx, sent, old.sb.port, 60*time.Second); err != nil {
 		return res, fmt.Errorf("writes after the kill -9 failover: %w", err)
 	}
 	if err := w.waitAcked(ctx, w.count()+patroniWritesAfter, 60*time.Second); err != nil {

@@ -65,16 +65,17 @@ func TestRunRejectsUnknownSuite(t *testing.T) {
 func TestWriterFirstAckAfter(t *testing.T) {
 	base := time.Now()
 	w := &writer{done: make(chan struct{}), changed: make(chan struct{}),
-		acked:   []int{1, 2, 3, 4},
-		ackedAt: []time.Time{base.Add(-2 * time.Second), base.Add(-time.Second), base.Add(1500 * time.Millisecond), base.Add(3 * time.Second)}}
-	got, err := w.firstAckAfter(context.Background(), base, time.Second)
+		acked:   []int{1, 2, 3, 4, 5},
+		ackedAt: []time.Time{base.Add(-2 * time.Second), base.Add(-time.Second), base.Add(500 * time.Millisecond), base.Add(1500 * time.Millisecond), base.Add(3 * time.Second)},
+		ackedBy: []int{5432, 5432, 5432, 5433, 5433}}
+	got, err := w.firstAckAfter(context.Background(), base, 5432, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got != 1500*time.Millisecond {
-		t.Fatalf("first ack after the signal: %s, want 1.5s", got)
+		t.Fatalf("first ack by another server after the signal: %s, want 1.5s (the old leader's ack at 0.5s does not count)", got)
 	}
-	if _, err := w.firstAckAfter(context.Background(), base.Add(4*time.Second), 50*time.Millisecond); err == nil {
+	if _, err := w.firstAckAfter(context.Background(), base.Add(4*time.Second), 5432, 50*time.Millisecond); err == nil {
 		t.Fatal("no acknowledgement after the last one: want a timeout")
 	}
 }

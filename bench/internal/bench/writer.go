@@ -23,6 +23,7 @@ type writer struct {
 	attempted int
 	acked     []int
 	ackedAt   []time.Time
+	ackedBy   []int         // the port of the server that acknowledged (inet_server_port())
 	changed   chan struct{} // closed and replaced on every acknowledgement
 }
 
@@ -33,13 +34,18 @@ func (c *patroniCluster) startWriter(ctx context.Context) *writer {
 	go func() {
 		defer close(w.done)
 		for id := 1; ctx.Err() == nil; id++ {
-			_, err := c.psql(ctx, dsn, "INSERT INTO bench_w VALUES ("+strconv.Itoa(id)+")")
+			out, err := c.psql(ctx, dsn, "INSERT INTO bench_w VALUES ("+strconv.Itoa(id)+") RETURNING inet_server_port()")
 			at := time.Now()
+			port, perr := strconv.Atoi(out)
 			w.mu.Lock()
 			w.attempted++
 			if err == nil {
+				if perr != nil {
+					port = 0 // acknowledged; the server's port is unknown
+				}
 				w.acked = append(w.acked, id)
 				w.ackedAt = append(w.ackedAt, at)
+				w.ackedBy = append(w.ackedBy, port)
 				close(w.changed)
 				w.changed = make(chan struct{})
 			}
@@ -87,12 +93,13 @@ func (w *writer) waitAcked(ctx context.Context, n int, limit time.Duration) erro
 	return nil
 }
 
-// firstAckAfter waits for the first write acknowledged after t and returns
-// how long after t it was.
-func (w *writer) firstAckAfter(ctx context.Context, t time.Time, limit time.Duration) (time.Duration, error) {
+// firstAckAfter waits for the first write acknowledged after t by a server
+// other than the one on port old (the old leader may still acknowledge
+// writes while it shuts down) and returns how long after t it was.
+func (w *writer) firstAckAfter(ctx context.Context, t time.Time, old int, limit time.Duration) (time.Duration, error) {
 	return w.waitFor(ctx, limit, func() (time.Duration, bool) {
-		for i := len(w.ackedAt) - 1; i >= 0 && w.ackedAt[i].After(t); i-- {
-			if i == 0 || !w.ackedAt[i-1].After(t) {
+		for i := range w.ackedAt {
+			if w.ackedAt[i].After(t) && w.ackedBy[i] != old {
 				return w.ackedAt[i].Sub(t), true
 			}
 		}
