@@ -144,6 +144,11 @@ for img in "${images[@]}"; do
   ctx=docker/$img
   args=()
   if [ "$img" = postgres ]; then
+    # One build of a major at a time (its staged context is shared): a
+    # second `make image` of the same major waits, then hits the cache.
+    mkdir -p "$bin/image"
+    exec 9>"$bin/image/postgres-$major.lock"
+    flock 9
     ctx=$(stage_postgres)
     args=(--build-arg "PG_MAJOR=$major" --build-arg "PGDATA_DIR=$pgdata" --build-arg "VOLUME_DIR=$volume"
       --build-arg "OUTPUT_PLUGIN_LIBRARIES=$opl")
