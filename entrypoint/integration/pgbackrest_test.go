@@ -328,3 +328,63 @@ func flagRun() string {
 	}
 	return ""
 }
+
+// patroniAndPgbackrestDir is a plugin directory with both plugins.
+func patroniAndPgbackrestDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(filepath.Dir(pluginDir), "patroni-pgbackrest-plugins")
+	if _, err := os.Stat(filepath.Join(dir, "SHA256SUMS")); err == nil {
+		return dir
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for _, b := range []*pluginBuild{patroniPlugin, pgbackrestPlugin} {
+		src := filepath.Join(b.Dir(t), "pgdock-plugin-"+b.name)
+		data, err := os.ReadFile(src)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "pgdock-plugin-"+b.name), data, 0o755))
+	}
+	sum := exec.Command("sh", "-c", "sha256sum pgdock-plugin-* > SHA256SUMS")
+	sum.Dir = dir
+	out, err := sum.CombinedOutput()
+	require.NoError(t, err, string(out))
+	return dir
+}
+
+// TestPgbackrestWithPatroni: in Patroni mode the archiving settings reach
+// Patroni's parameters, the stanza is created on the leader, WAL is
+// archived and an on-demand backup runs through the entrypoint.
+func TestPgbackrestWithPatroni(t *testing.T) {
+	testpg.Setup(t)
+	testpg.NeedRoot(t, "the entrypoint drops to the postgres user that runs Patroni")
+	testpg.NeedTool(t, "patroni", "patroni")
+	etcd := startEtcd(t)
+	m := newMembers(t, 1, etcd)[0]
+	m.withPgbackrest("POSTGRES_PASSWORD", patroniSuperPassword)
+	m.set("PGDOCK_PLUGIN_DIR", patroniAndPgbackrestDir(t))
+	m.launch()
+	pollUntil(t, "leader", 120*time.Second, func() error { _, err := leaderOf([]*member{m}); return err })
+	m.p.waitFor("stanza ready", 1, 60*time.Second)
+
+	yml, err := os.ReadFile(filepath.Join(m.State, "files", "patroni", "patroni.yml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(yml), "archive_command: /usr/bin/env -i /usr/bin/pgbackrest --config="+filepath.Join(m.State, "files", "pgbackrest", "pgbackrest.conf"))
+	assert.Contains(t, string(yml), "archive_mode: \"on\"")
+
+	c, err := m.connect("postgres", patroniSuperPassword, "postgres")
+	require.NoError(t, err)
+	defer c.Close(context.Background())
+	var wal string
+	require.NoError(t, c.QueryRow(context.Background(), "SELECT pg_walfile_name(pg_switch_wal())").Scan(&wal))
+	require.Eventually(t, func() bool {
+		var last string
+		_ = c.QueryRow(context.Background(), "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").Scan(&last)
+		return last >= wal
+	}, 60*time.Second, 200*time.Millisecond, "WAL %s not archived", wal)
+
+	code, out := m.cli("backup", "--type", "incr")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, m.p.out.String(), "incr backup has been changed to full")
+	code, out = m.cli("backup", "info")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "full backup:")
+}
