@@ -93,6 +93,13 @@ func (p *proc) stop() {
 	require.Equal(p.t, 0, p.wait(60*time.Second))
 }
 
+func must1[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func wipe(t *testing.T, dir string) {
 	t.Helper()
 	require.NoError(t, os.RemoveAll(dir))
@@ -103,11 +110,24 @@ func wipe(t *testing.T, dir string) {
 // exactly the rows before it; a restart with PGBACKREST_RESTORE still set
 // restores nothing and keeps the data.
 func TestPgbackrestFullCycle(t *testing.T) {
+	const passphrase = "cipher-pass-NEVER-LOGGED"
 	s := newSite(t)
-	s.withPgbackrest()
+	s.withPgbackrest("PGBACKREST_REPO_CIPHER_TYPE", "aes-256-cbc", "PGBACKREST_REPO_CIPHER_PASS", passphrase)
+	outputs := []*proc{}
+	defer func() {
+		for _, p := range outputs {
+			assert.NotContains(t, p.out.String(), passphrase, "the passphrase reached the container log")
+		}
+	}()
 	p := s.start()
+	outputs = append(outputs, p)
 	p.ready()
 	p.waitFor("stanza ready", 1, 60*time.Second)
+	conf := filepath.Join(s.State, "files", "pgbackrest", "pgbackrest.conf")
+	fi, err := os.Stat(conf)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+	assert.NotContains(t, string(must1(os.ReadFile(filepath.Join(s.PGData, "postgresql.auto.conf")))), passphrase)
 	s.exec("CREATE TABLE t (id int PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())",
 		"INSERT INTO t (id) SELECT generate_series(1, 100)")
 
@@ -144,6 +164,7 @@ func TestPgbackrestFullCycle(t *testing.T) {
 	wipe(t, s.PGData)
 	s.set("PGBACKREST_RESTORE", "true")
 	p = s.start()
+	outputs = append(outputs, p)
 	p.ready()
 	assert.Contains(t, p.out.String(), "restoring instead of initdb")
 	assert.Equal(t, 300, s.count())
@@ -154,6 +175,7 @@ func TestPgbackrestFullCycle(t *testing.T) {
 	wipe(t, s.PGData)
 	s.set("PGBACKREST_RESTORE_TYPE", "time", "PGBACKREST_RESTORE_TARGET", noted)
 	p = s.start()
+	outputs = append(outputs, p)
 	p.ready()
 	assert.Equal(t, 200, s.count(), "restore to %s", noted)
 	p.stop()
