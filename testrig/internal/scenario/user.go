@@ -23,8 +23,9 @@ type userCase struct {
 	// of the compose file's volume.
 	Bind     bool
 	UID, GID int
-	// PGData overrides PGDATA with this subdirectory of the image's volume
-	// (as the official image's documentation advises for arbitrary uids).
+	// PGData overrides PGDATA with this subdirectory of the image's PGDATA,
+	// which the image creates mode 1777 (up to 17 it is the volume): as the
+	// official image's documentation advises for arbitrary uids.
 	PGData string
 }
 
@@ -62,7 +63,7 @@ func runUserCase(ctx context.Context, t *T, uc userCase) {
 	fb := pgFirstBoot{Password: randomPassword()}
 	pgdata := t.Env().PGDataDir()
 	if uc.PGData != "" {
-		pgdata = path.Join(t.Env().VolumeDir(), uc.PGData)
+		pgdata = path.Join(t.Env().PGDataDir(), uc.PGData)
 	}
 	var bindDir string
 	if uc.Bind {
