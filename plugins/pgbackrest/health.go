@@ -61,6 +61,7 @@ func (p *Plugin) startLoop() {
 			t := time.NewTicker(infoInterval)
 			defer t.Stop()
 			for {
+				p.retryStanza()
 				p.refreshInfo()
 				select {
 				case <-p.stop:
@@ -71,6 +72,31 @@ func (p *Plugin) startLoop() {
 			}
 		})
 	})
+}
+
+// stanzaRetry is how long after a failed stanza-create the background loop
+// tries again (a repository that was unreachable at the start).
+const stanzaRetry = time.Minute
+
+// retryStanza runs stanza-create again on the primary when the last
+// attempt failed a while ago.
+func (p *Plugin) retryStanza() {
+	p.mu.Lock()
+	retry := p.role == sdk.RolePrimary && !p.stanza.Running && !p.stanza.At.IsZero() && !p.stanza.OK && time.Since(p.stanza.At) >= stanzaRetry
+	p.mu.Unlock()
+	if !retry {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	_ = p.ensureStanza(ctx)
 }
 
 // poke asks the loop to read the repository again soon.

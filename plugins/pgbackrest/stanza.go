@@ -52,7 +52,7 @@ func (p *Plugin) ensureStanza(ctx context.Context) error {
 	p.mu.Unlock()
 	p.poke()
 	if err != nil {
-		p.log.Error("stanza-create failed; archiving and backups fail until it succeeds (it is retried when the node becomes primary again)", "stanza", c.Stanza, "error", err)
+		p.log.Error("stanza-create failed; archiving and backups fail until it succeeds (retried every minute on the primary)", "stanza", c.Stanza, "error", err)
 		return fmt.Errorf("stanza %s: %w", c.Stanza, err)
 	}
 	p.log.Info("stanza ready", "stanza", c.Stanza)
