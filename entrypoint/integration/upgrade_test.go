@@ -352,3 +352,37 @@ func killAll(t *testing.T, p *proc, base string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestUpgradeCommand: `pgdock-entrypoint upgrade` upgrades and exits
+// without a server; run again, it has nothing to do. A bad
+// PGDOCK_UPGRADE_MODE is refused first, changing nothing; so is the plain
+// new image without the old programs, naming the upgrade image.
+func TestUpgradeCommand(t *testing.T) {
+	bin13, lib13 := oldInstall(t, "13")
+	s := oldVolume(t, bin13, lib13)
+
+	s.asNew(bin13, "").set("PGDOCK_UPGRADE_MODE", "move")
+	code, out := s.run("upgrade")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, `PGDOCK_UPGRADE_MODE="move": must be copy, link or clone`)
+	assert.Equal(t, "13", pgVersionOf(t, s.PGData))
+
+	s.set("PGDOCK_UPGRADE_MODE", "copy", "PGDOCK_UPGRADE_OLD_BINDIR", filepath.Join(s.base, "no-such-13", "bin"))
+	code, out = s.run("upgrade")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "pgdock/postgres-upgrade:13-to-15")
+	assert.Equal(t, "13", pgVersionOf(t, s.PGData))
+	assert.NoDirExists(t, filepath.Join(s.PGData, ".pgdock-upgrade"))
+
+	s.set("PGDOCK_UPGRADE_OLD_BINDIR", bin13)
+	code, out = s.run("upgrade")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "upgrade complete")
+	assert.NotContains(t, out, "PostgreSQL is ready")
+	assert.Equal(t, "15", pgVersionOf(t, s.PGData))
+	assert.Zero(t, postmasterPID(s.PGData), "no server left running")
+
+	code, out = s.run("upgrade")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "nothing to upgrade")
+}
