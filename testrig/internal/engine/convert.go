@@ -124,6 +124,9 @@ func convert(p *types.Project, svc types.ServiceConfig, labels map[string]string
 		ShmSize:        int64(svc.ShmSize),
 		GroupAdd:       svc.GroupAdd,
 		ExtraHosts:     svc.ExtraHosts.AsList(":"),
+		DNS:            svc.DNS,
+		DNSOptions:     svc.DNSOpts,
+		DNSSearch:      svc.DNSSearch,
 	}
 	if svc.Restart == "" {
 		host.RestartPolicy = container.RestartPolicy{}

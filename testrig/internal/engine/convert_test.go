@@ -138,3 +138,17 @@ func TestConvertRefusesWhatItCannotDo(t *testing.T) {
 		})
 	}
 }
+
+func TestConvertDNS(t *testing.T) {
+	p := &types.Project{Name: "x", Services: types.Services{}, Networks: types.Networks{}}
+	s := types.ServiceConfig{Name: "s"}
+	s.Image = "img"
+	s.DNS = types.StringList{"10.0.0.2"}
+	s.DNSOpts = []string{"timeout:1", "attempts:2"}
+	s.DNSSearch = types.StringList{"example.org"}
+	sp, err := convert(p, s, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"10.0.0.2"}, sp.Host.DNS)
+	assert.Equal(t, []string{"timeout:1", "attempts:2"}, sp.Host.DNSOptions, "dns_opt reaches the container's resolv.conf")
+	assert.Equal(t, []string{"example.org"}, sp.Host.DNSSearch)
+}
