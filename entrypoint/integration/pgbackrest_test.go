@@ -282,7 +282,12 @@ func TestPgbackrestArchiveFailure(t *testing.T) {
 // stops is stopped inside TIMEOUT, and the on-demand caller is told it failed.
 func TestPgbackrestJobStoppedAtShutdown(t *testing.T) {
 	s := newSite(t)
-	s.withPgbackrest("TIMEOUT", "10", "PGBACKREST_BACKUP_START_FAST", "false")
+	repo := s.withPgbackrest("TIMEOUT", "10", "PGBACKREST_BACKUP_START_FAST", "false")
+	// the shell container's names, and a passphrase from a file
+	pass := filepath.Join(s.base, "cipher-pass")
+	require.NoError(t, os.WriteFile(pass, []byte("from-a-file\n"), 0o600))
+	s.unset("PGBACKREST_ENABLE", "PGBACKREST_REPO_PATH").set("BACKUP_ENABLED", "true", "PGBACKREST_REPO1_PATH", repo,
+		"PGBACKREST_REPO_CIPHER_TYPE", "aes-256-cbc", "PGBACKREST_REPO_CIPHER_PASS_FILE", pass)
 	p := s.start()
 	p.ready()
 	p.waitFor("stanza ready", 1, 60*time.Second)
@@ -314,6 +319,10 @@ func TestPgbackrestJobStoppedAtShutdown(t *testing.T) {
 		t.Fatal("pgdock-entrypoint backup still waiting after the entrypoint stopped")
 	}
 	assert.Empty(t, processesNamed("pgbackrest", s.State), "a pgbackrest process survived")
+	conf, err := os.ReadFile(filepath.Join(s.State, "files", "pgbackrest", "pgbackrest.conf"))
+	require.NoError(t, err)
+	assert.Contains(t, string(conf), "repo1-path="+repo+"\n")
+	assert.Contains(t, string(conf), "repo1-cipher-pass=from-a-file\n")
 }
 
 // TestPgbackrestSchedule: a per-minute incremental schedule takes a backup
