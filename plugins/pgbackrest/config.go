@@ -45,6 +45,8 @@ const (
 	EnvRestoreSet         = "PGBACKREST_RESTORE_SET"
 	EnvRestoreForce       = "PGBACKREST_RESTORE_FORCE"
 	EnvPGData             = "PGDATA"
+	envAWSRoleARN         = "AWS_ROLE_ARN"
+	envAWSTokenFile       = "AWS_WEB_IDENTITY_TOKEN_FILE"
 	EnvPostgresUser       = "POSTGRES_USER"
 
 	DefaultStanza         = "default"
@@ -181,6 +183,10 @@ type Config struct {
 	RestoreTimeline string
 	RestoreSet      string
 	RestoreForce    bool
+
+	// WebIdentity holds AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE for
+	// the S3 key type web-id (pgBackRest reads them from its environment).
+	WebIdentity map[string]string
 
 	PGData    string
 	Superuser string
@@ -408,6 +414,17 @@ func (l *loader) repoOptions(c *Config) {
 				if _, ok := l.get(EnvPrefix + "REPO_" + s); !ok {
 					l.add(EnvPrefix+"REPO_"+s, "is required with the shared S3 key type (set PGBACKREST_REPO_S3_KEY_TYPE=auto or web-id to use a role instead)")
 				}
+			}
+		}
+		if get("S3_KEY_TYPE") == "web-id" {
+			c.WebIdentity = map[string]string{}
+			for _, k := range []string{envAWSRoleARN, envAWSTokenFile} {
+				v, ok := l.get(k)
+				if !ok {
+					l.add(k, "is required with PGBACKREST_REPO_S3_KEY_TYPE=web-id (pgBackRest reads it from its environment)")
+					continue
+				}
+				c.WebIdentity[k] = v
 			}
 		}
 	case RepoGCS:

@@ -123,16 +123,16 @@ func (p *Plugin) refreshInfo() {
 		case <-ctx.Done():
 		}
 	}()
-	st := readInfo(ctx, paths.InfoArgv(*c, true), c.Stanza)
+	st := readInfo(ctx, paths.InfoArgv(*c, true), c.Env(), c.Stanza)
 	p.mu.Lock()
 	p.info = st
 	p.mu.Unlock()
 }
 
 // readInfo runs `pgbackrest info --output=json` and keeps what health needs.
-func readInfo(ctx context.Context, argv []string, stanza string) infoState {
+func readInfo(ctx context.Context, argv []string, env map[string]string, stanza string) infoState {
 	st := infoState{At: time.Now()}
-	cmd := command(ctx, argv)
+	cmd := command(ctx, argv, env)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

@@ -82,6 +82,8 @@ func (p *Plugin) Describe(context.Context) (sdk.Description, error) {
 		{Name: envWalLevel, Description: "checked: archiving needs wal_level replica or logical"},
 		{Name: envArchiveMode, Description: "checked: archiving needs archive_mode on"},
 		{Name: envPatroni, Description: "checked: a restore on boot is not offered in Patroni mode yet"},
+		{Name: envAWSRoleARN, Description: "passed to pgBackRest with PGBACKREST_REPO_S3_KEY_TYPE=web-id"},
+		{Name: envAWSTokenFile, Description: "passed to pgBackRest with PGBACKREST_REPO_S3_KEY_TYPE=web-id"},
 	}
 	for _, o := range repoOptions {
 		if o.secret {
@@ -122,7 +124,7 @@ func (p *Plugin) Validate(ctx context.Context, env map[string]string) ([]sdk.Pro
 	if c.RepoType == RepoSFTP && len(problems) == 0 {
 		if bin, err := p.lookPath("pgbackrest"); err == nil {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			out, _ := command(cctx, []string{bin, "help", "backup", "repo-type"}).CombinedOutput()
+			out, _ := command(cctx, []string{bin, "help", "backup", "repo-type"}, ProcessEnv()).CombinedOutput()
 			cancel()
 			if !strings.Contains(string(out), "sftp") {
 				problems = append(problems, sdk.Problem{Var: EnvRepoType, Message: "sftp: the installed pgBackRest was built without SFTP support (Debian's 2.45 package lacks it); use posix, s3, gcs or azure"})
@@ -220,7 +222,7 @@ func (p *Plugin) BootstrapProvide(_ context.Context, req sdk.BootstrapProvideReq
 		return nil, err
 	}
 	p.log.Info("restoring instead of initdb", "stanza", c.Stanza, "marker", c.RestoreMarker())
-	return &sdk.BootstrapCommand{Argv: argv, Env: ProcessEnv(), Marker: c.RestoreMarker()}, nil
+	return &sdk.BootstrapCommand{Argv: argv, Env: c.Env(), Marker: c.RestoreMarker()}, nil
 }
 
 // Started records how to reach the server and, on the primary, creates the
@@ -284,9 +286,9 @@ func (p *Plugin) Stopping(context.Context) error {
 }
 
 // command builds a pgbackrest process with the deliberate environment.
-func command(ctx context.Context, argv []string) *exec.Cmd {
+func command(ctx context.Context, argv []string, env map[string]string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	for k, v := range ProcessEnv() {
+	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.WaitDelay = 2 * time.Second

@@ -34,6 +34,17 @@ func ProcessEnv() map[string]string {
 	return map[string]string{"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"}
 }
 
+// Env is ProcessEnv plus the variables pgBackRest reads from the
+// environment by design (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE for
+// PGBACKREST_REPO_S3_KEY_TYPE=web-id).
+func (c Config) Env() map[string]string {
+	env := ProcessEnv()
+	for k, v := range c.WebIdentity {
+		env[k] = v
+	}
+	return env
+}
+
 // Paths are where the rendered configuration and the program are.
 type Paths struct {
 	Binary string // pgbackrest
@@ -133,6 +144,11 @@ func (p Paths) RestoreCommand(c Config) (string, error) {
 
 func (p Paths) walCommand(c Config, command, args string) string {
 	parts := []string{envBinary, "-i"}
+	for _, k := range []string{envAWSRoleARN, envAWSTokenFile} {
+		if v, ok := c.WebIdentity[k]; ok {
+			parts = append(parts, shellQuote(k+"="+v))
+		}
+	}
 	for _, a := range p.base(c) {
 		parts = append(parts, shellQuote(a))
 	}
@@ -166,7 +182,7 @@ func (p Paths) Jobs(c Config) []sdk.Job {
 	var out []sdk.Job
 	for _, t := range BackupTypes {
 		out = append(out, sdk.Job{
-			Name: t, Argv: p.BackupArgv(c, t), Env: ProcessEnv(),
+			Name: t, Argv: p.BackupArgv(c, t), Env: c.Env(),
 			Schedule: c.Schedules[t], PrimaryOnly: true, TimeoutSeconds: c.BackupTimeout,
 		})
 	}

@@ -173,3 +173,22 @@ func TestRenderedOptionsAreKnownToPgbackrest(t *testing.T) {
 		})
 	}
 }
+
+func TestWebIdentityReachesPgbackrest(t *testing.T) {
+	env := map[string]string{"PGBACKREST_REPO_TYPE": "s3", "PGBACKREST_REPO_S3_BUCKET": "b", "PGBACKREST_REPO_S3_ENDPOINT": "s3.amazonaws.com",
+		"PGBACKREST_REPO_S3_REGION": "eu-west-1", "PGBACKREST_REPO_S3_KEY_TYPE": "web-id"}
+	_, problems := Load(env)
+	assert.Equal(t, []string{"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"}, problemVars(problems))
+	env["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/backup"
+	env["AWS_WEB_IDENTITY_TOKEN_FILE"] = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+	c := mustLoad(t, env)
+	p := PathsFor("/f", "/usr/bin/pgbackrest")
+	assert.Equal(t, `/usr/bin/env -i AWS_ROLE_ARN=arn:aws:iam::123456789012:role/backup AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/secrets/eks.amazonaws.com/serviceaccount/token /usr/bin/pgbackrest --config=/f/pgbackrest.conf --stanza=default archive-push "%p"`, p.ArchiveCommand(c))
+	assert.Equal(t, env["AWS_ROLE_ARN"], p.Jobs(c)[0].Env["AWS_ROLE_ARN"])
+	assert.Equal(t, env["AWS_WEB_IDENTITY_TOKEN_FILE"], c.Env()["AWS_WEB_IDENTITY_TOKEN_FILE"])
+	// not with other key types
+	delete(env, "PGBACKREST_REPO_S3_KEY_TYPE")
+	env["PGBACKREST_REPO_S3_KEY"], env["PGBACKREST_REPO_S3_KEY_SECRET"] = "k", "s"
+	c = mustLoad(t, env)
+	assert.NotContains(t, c.Env(), "AWS_ROLE_ARN")
+}

@@ -38,11 +38,11 @@ func (p *Plugin) ensureStanza(ctx context.Context) error {
 	p.stanza.Running = true
 	p.mu.Unlock()
 
-	err := p.runLogged(ctx, paths.StanzaArgv(*c, "stanza-create"))
+	err := p.runLogged(ctx, paths.StanzaArgv(*c, "stanza-create"), c.Env())
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == exitDBMismatch {
 		p.log.Warn("the stanza belongs to another database version; running stanza-upgrade", "stanza", c.Stanza)
-		err = p.runLogged(ctx, paths.StanzaArgv(*c, "stanza-upgrade"))
+		err = p.runLogged(ctx, paths.StanzaArgv(*c, "stanza-upgrade"), c.Env())
 	}
 	p.mu.Lock()
 	p.stanza = stanzaState{OK: err == nil, At: time.Now()}
@@ -61,8 +61,8 @@ func (p *Plugin) ensureStanza(ctx context.Context) error {
 
 // runLogged runs a pgbackrest command, logs its output line by line and
 // returns an error with its last ERROR line.
-func (p *Plugin) runLogged(ctx context.Context, argv []string) error {
-	cmd := command(ctx, argv)
+func (p *Plugin) runLogged(ctx context.Context, argv []string, env map[string]string) error {
+	cmd := command(ctx, argv, env)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
