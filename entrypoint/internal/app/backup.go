@@ -60,6 +60,11 @@ func BackupInfo(o Options, format string) int {
 	}
 	cmd := exec.Command(bin, append(args, "info")...)
 	cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8"}
+	for _, k := range []string{"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"} { // S3 key type web-id
+		if v := o.Env[k]; v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
 	cmd.Stdout, cmd.Stderr = o.Stdout, o.Stderr
 	if os.Getuid() == 0 {
 		// pgBackRest must not leave root-owned files (locks) the server
