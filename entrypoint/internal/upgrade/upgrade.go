@@ -347,28 +347,60 @@ func pgUpgradeReports(newData, work string) string {
 // copyConfig carries the old cluster's configuration files (every regular
 // *.conf file at PGDATA's top: postgresql.conf, postgresql.auto.conf with
 // ALTER SYSTEM's settings, pg_hba.conf, pg_ident.conf, pgdock's managed
-// files and the user's includes) over initdb's.
+// files and the user's includes, and directories of *.conf files only, as
+// an include_dir is) over initdb's.
 func copyConfig(pgdata, newData string) error {
 	entries, err := os.ReadDir(pgdata)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".conf") {
-			continue
+		switch {
+		case e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".conf"):
+			if err := copyFile(filepath.Join(pgdata, e.Name()), filepath.Join(newData, e.Name())); err != nil {
+				return err
+			}
+		case e.IsDir() && confDir(filepath.Join(pgdata, e.Name())):
+			// An include_dir (conf.d): a directory of *.conf files only.
+			if err := os.MkdirAll(filepath.Join(newData, e.Name()), 0o700); err != nil {
+				return err
+			}
+			files, _ := os.ReadDir(filepath.Join(pgdata, e.Name()))
+			for _, f := range files {
+				if err := copyFile(filepath.Join(pgdata, e.Name(), f.Name()), filepath.Join(newData, e.Name(), f.Name())); err != nil {
+					return err
+				}
+			}
 		}
-		data, err := os.ReadFile(filepath.Join(pgdata, e.Name()))
-		if err != nil {
-			return fmt.Errorf("carry over %s: %w", e.Name(), err)
+	}
+	return nil
+}
+
+// confDir reports whether dir holds regular *.conf files and nothing else.
+func confDir(dir string) bool {
+	files, err := os.ReadDir(dir)
+	if err != nil || len(files) == 0 {
+		return false
+	}
+	for _, f := range files {
+		if !f.Type().IsRegular() || !strings.HasSuffix(f.Name(), ".conf") {
+			return false
 		}
-		fi, _ := e.Info()
-		mode := os.FileMode(0o600)
-		if fi != nil {
-			mode = fi.Mode().Perm()
-		}
-		if err := os.WriteFile(filepath.Join(newData, e.Name()), data, mode); err != nil {
-			return fmt.Errorf("carry over %s: %w", e.Name(), err)
-		}
+	}
+	return true
+}
+
+func copyFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("carry over %s: %w", src, err)
+	}
+	mode := os.FileMode(0o600)
+	if fi, err := os.Stat(src); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	if err := os.WriteFile(dst, data, mode); err != nil {
+		return fmt.Errorf("carry over %s: %w", src, err)
 	}
 	return nil
 }

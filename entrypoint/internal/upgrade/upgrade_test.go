@@ -287,3 +287,25 @@ func TestMissingExtensions(t *testing.T) {
 	p.exts = p.exts[:1]
 	assert.NoError(t, missingExtensions(p))
 }
+
+func TestCopyConfig(t *testing.T) {
+	old, neu := t.TempDir(), t.TempDir()
+	for name, content := range map[string]string{
+		"postgresql.conf": "include_dir 'conf.d'\n", "pg_hba.conf": "local all all peer\n", "PG_VERSION": "13\n",
+		"conf.d/10-app.conf": "work_mem = 8MB\n", "base/1/1259": "data", "pg_log/x.conf": "y", "pg_log/postgresql.log": "log",
+	} {
+		require.NoError(t, os.MkdirAll(filepath.Join(old, filepath.Dir(name)), 0o700))
+		require.NoError(t, os.WriteFile(filepath.Join(old, name), []byte(content), 0o640))
+	}
+	require.NoError(t, copyConfig(old, neu))
+	assert.Equal(t, "include_dir 'conf.d'\n", read(t, filepath.Join(neu, "postgresql.conf")))
+	assert.Equal(t, "local all all peer\n", read(t, filepath.Join(neu, "pg_hba.conf")))
+	assert.Equal(t, "work_mem = 8MB\n", read(t, filepath.Join(neu, "conf.d/10-app.conf")))
+	fi, err := os.Stat(filepath.Join(neu, "pg_hba.conf"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+	for _, n := range []string{"PG_VERSION", "base", "pg_log"} {
+		assert.NoFileExists(t, filepath.Join(neu, n))
+		assert.NoDirExists(t, filepath.Join(neu, n))
+	}
+}
