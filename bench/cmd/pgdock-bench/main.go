@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -32,7 +33,11 @@ func main() {
 	flag.IntVar(&cfg.Backup.Runs, "backup-runs", bench.DefaultBackupRuns, "full backups and restores per side (pgBackRest with the plugin's defaults, pgBackRest tuned, pg_basebackup)")
 	flag.IntVar(&cfg.Backup.ProcessMax, "backup-process-max", bench.DefaultBackupProcessMax(), "pgBackRest process-max of the tuned side (default: the number of CPUs); the other side runs the plugin's defaults")
 	flag.StringVar(&cfg.Backup.Compress, "backup-compress", bench.DefaultBackupCompress, "pgBackRest compress-type of the tuned side: none, bz2, gz, lz4, zst")
+	flag.StringVar(&cfg.KeepLogs, "keep-logs", "", "where the logs of a failed Patroni cluster run are copied (default: logs/ beside -out)")
 	flag.Parse()
+	if cfg.KeepLogs == "" {
+		cfg.KeepLogs = filepath.Join(filepath.Dir(*out), "logs")
+	}
 	for _, s := range strings.Split(*suites, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			cfg.Suites = append(cfg.Suites, s)

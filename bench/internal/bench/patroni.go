@@ -61,6 +61,7 @@ type patroniNode struct {
 
 // patroniCluster is one run's cluster.
 type patroniCluster struct {
+	scope    string
 	r        *rig
 	nodes    []*patroniNode
 	http     *http.Client
@@ -120,7 +121,7 @@ func (r *rig) patroni(ctx context.Context) []Measure {
 	var attempted, acked int
 	run := func(t patroniTiming, res *result) func() error {
 		return func() error {
-			pr, err := r.patroniOnce(ctx, etcd.addr, t)
+			pr, err := r.patroniOnce(ctx, etcd, t)
 			if err != nil {
 				return err
 			}
@@ -218,6 +219,7 @@ func lookTool(name, pkg string) (string, error) {
 type etcdProc struct {
 	*proc
 	addr string // host:port of the client URL
+	log  string // its output
 }
 
 // startEtcd runs one etcd member on loopback ports. Its environment is built
@@ -252,7 +254,7 @@ func (r *rig) startEtcd(ctx context.Context, sb *sandbox, bin string) (*etcdProc
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return &etcdProc{proc: p, addr: client}, nil
+				return &etcdProc{proc: p, addr: client, log: filepath.Join(sb.logDir, "etcd.log")}, nil
 			}
 			err = fmt.Errorf("HTTP %d", resp.StatusCode)
 		}
@@ -285,10 +287,10 @@ func (r *rig) newPatroniCluster(etcd string, t patroniTiming) (*patroniCluster, 
 	if err != nil {
 		return nil, err
 	}
-	c := &patroniCluster{r: r, password: pw,
-		http: &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}}
 	r.seq++
 	scope := fmt.Sprintf("bench-%d-%d", os.Getpid(), r.seq)
+	c := &patroniCluster{r: r, password: pw, scope: scope,
+		http: &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}}
 	path := filepath.Dir(r.entrypoint) + ":" + envValue(r.baseEnv, "PATH")
 	for i := 1; i <= patroniNodes; i++ {
 		sb, err := r.newSandbox("node" + strconv.Itoa(i))
@@ -368,6 +370,68 @@ func (c *patroniCluster) node(n *patroniNode) (role, state string, err error) {
 		return "", "", fmt.Errorf("GET /patroni: %w", err)
 	}
 	return s.Role, s.State, nil
+}
+
+// describe lists every node's process state and Patroni role, for errors.
+func (c *patroniCluster) describe() string {
+	var parts []string
+	for _, n := range c.nodes {
+		switch {
+		case n.e == nil:
+			parts = append(parts, n.name+" not started")
+		case n.e.p.exited():
+			parts = append(parts, fmt.Sprintf("%s exited (%v)", n.name, n.e.p.err))
+		default:
+			role, state, err := c.node(n)
+			if err != nil {
+				parts = append(parts, fmt.Sprintf("%s REST: %v", n.name, err))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s %s %s", n.name, role, state))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// keepLogs copies the nodes' logs (entrypoint and Patroni output) and
+// etcd's to dir/<scope>/ after a failed run, so that it can be read after
+// the sandboxes are gone.
+func (c *patroniCluster) keepLogs(dir, scope string, etcdLog string) string {
+	if dir == "" {
+		return ""
+	}
+	dst := filepath.Join(dir, scope)
+	for _, n := range c.nodes {
+		_ = copyTree(n.sb.logDir, filepath.Join(dst, n.name))
+	}
+	if data, err := os.ReadFile(etcdLog); err == nil {
+		_ = os.WriteFile(filepath.Join(dst, "etcd.log"), data, 0o644)
+	}
+	return dst
+}
+
+// copyTree copies the regular files of src (one level) into dst.
+func copyTree(src, dst string) error {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func isLeaderRole(role string) bool { return role == "master" || role == "primary" }
@@ -461,7 +525,7 @@ func (c *patroniCluster) waitNewLeader(ctx context.Context, old *patroniNode, fr
 			return l, time.Since(from), nil
 		}
 		if time.Since(from) > limit {
-			return nil, 0, fmt.Errorf("no new leader within %s (%v)", limit, err)
+			return nil, 0, fmt.Errorf("no new leader within %s (%v); nodes: %s", limit, err, c.describe())
 		}
 		if err := sleepCtx(ctx, patroniPoll); err != nil {
 			return nil, 0, err
@@ -470,12 +534,19 @@ func (c *patroniCluster) waitNewLeader(ctx context.Context, old *patroniNode, fr
 }
 
 // patroniOnce forms one cluster and measures it.
-func (r *rig) patroniOnce(ctx context.Context, etcd string, t patroniTiming) (res patroniRun, err error) {
-	c, err := r.newPatroniCluster(etcd, t)
+func (r *rig) patroniOnce(ctx context.Context, etcd *etcdProc, t patroniTiming) (res patroniRun, err error) {
+	c, err := r.newPatroniCluster(etcd.addr, t)
 	if err != nil {
 		return res, err
 	}
-	defer c.close()
+	defer func() {
+		c.close()
+		if err != nil {
+			if dst := c.keepLogs(r.cfg.KeepLogs, c.scope, etcd.log); dst != "" {
+				err = fmt.Errorf("%w (logs kept in %s)", err, dst)
+			}
+		}
+	}()
 
 	start := time.Now()
 	for _, n := range c.nodes {

@@ -24,6 +24,7 @@ type Config struct {
 
 	Suites      []string // which suites run: SuiteDirect, SuitePatroni, SuiteBackup; empty = all
 	PatroniRuns int      // three-node clusters formed per Patroni timing (defaults, tuned)
+	KeepLogs    string   // where the logs of a failed cluster run are copied; "" = nowhere
 	Backup      BackupConfig
 }
 
