@@ -419,3 +419,43 @@ func TestPgbackrestWithPatroni(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "full backup:")
 }
+
+// TestPgbackrestRestoreForce: PGBACKREST_RESTORE_FORCE=true moves a live
+// cluster aside (renamed, not deleted) and restores; a restart with the
+// variables still set restores nothing again.
+func TestPgbackrestRestoreForce(t *testing.T) {
+	s := newSite(t)
+	s.withPgbackrest()
+	s.pg.Chown(t, s.base) // PGDATA's parent: the server user renames PGDATA in it
+	p := s.start()
+	p.ready()
+	p.waitFor("stanza ready", 1, 60*time.Second)
+	s.exec("CREATE TABLE t (id int)", "INSERT INTO t SELECT generate_series(1, 100)")
+	code, out := s.cli("backup", "--type", "full")
+	require.Equal(t, 0, code, out)
+	s.switchAndArchive()
+	p.stop()
+	sentinel := filepath.Join(s.PGData, "old-cluster-sentinel")
+	require.NoError(t, os.WriteFile(sentinel, []byte("old\n"), 0o600))
+
+	s.set("PGBACKREST_RESTORE", "true", "PGBACKREST_RESTORE_FORCE", "true")
+	p = s.start()
+	p.ready()
+	assert.Contains(t, p.out.String(), "the existing cluster was moved aside")
+	assert.Equal(t, 100, s.count())
+	aside, err := filepath.Glob(s.PGData + ".pre-restore-*")
+	require.NoError(t, err)
+	require.Len(t, aside, 1)
+	assert.FileExists(t, filepath.Join(aside[0], "old-cluster-sentinel"), "the old cluster was not kept")
+	assert.FileExists(t, filepath.Join(aside[0], "PG_VERSION"))
+	assert.NoFileExists(t, filepath.Join(s.PGData, "old-cluster-sentinel"))
+	p.stop()
+
+	p = s.start()
+	p.ready()
+	assert.NotContains(t, p.out.String(), "restoring instead of initdb")
+	assert.Equal(t, 100, s.count())
+	aside, _ = filepath.Glob(s.PGData + ".pre-restore-*")
+	assert.Len(t, aside, 1)
+	p.stop()
+}

@@ -154,9 +154,22 @@ func restoreConflict(c Config) string {
 		return ""
 	}
 	if c.RestoreForce {
-		return "PGBACKREST_RESTORE_FORCE=true: moving a live PGDATA aside is not done by pgdock yet; move " + c.PGData + " away yourself (nothing was changed)"
+		return ""
 	}
-	return fmt.Sprintf("PGDATA (%s) already holds a cluster that no pgbackrest restore created; pgdock never restores over it (nothing was changed). Unset PGBACKREST_RESTORE to start it, or empty PGDATA to restore", c.PGData)
+	return fmt.Sprintf("PGDATA (%s) already holds a cluster that no pgbackrest restore created; pgdock never restores over it (nothing was changed). Unset PGBACKREST_RESTORE to start it, empty PGDATA to restore, or set PGBACKREST_RESTORE_FORCE=true to move it aside and restore", c.PGData)
+}
+
+// forceReplace reports whether a forced restore must replace the cluster
+// in pgdata: PGBACKREST_RESTORE and _FORCE, and a cluster no pgbackrest
+// restore created (a restored one is never restored again).
+func forceReplace(c Config, pgdata string) bool {
+	if !c.Restore || !c.RestoreForce {
+		return false
+	}
+	if _, err := os.Stat(filepath.Join(pgdata, "PG_VERSION")); err != nil {
+		return false
+	}
+	return !restoredByUs(pgdata)
 }
 
 // restoredByUs reports whether the host's bootstrap marker in pgdata names
@@ -173,11 +186,13 @@ func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Con
 	if len(problems) > 0 {
 		return sdk.Configuration{}, problemsError(problems)
 	}
+	replace := false
 	if !req.Server.FirstBoot {
 		c.PGData = req.Server.PGData
 		if msg := restoreConflict(c); msg != "" {
 			return sdk.Configuration{}, errors.New(EnvRestore + ": " + msg)
 		}
+		replace = forceReplace(c, c.PGData)
 	}
 	bin, err := p.lookPath("pgbackrest")
 	if err != nil {
@@ -197,11 +212,14 @@ func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Con
 	p.mu.Lock()
 	p.cfg, p.paths = &c, paths
 	p.mu.Unlock()
+	if replace {
+		p.log.Warn("PGBACKREST_RESTORE_FORCE=true: asking the entrypoint to move the existing cluster aside and restore", "pgdata", c.PGData)
+	}
 	return sdk.Configuration{
 		Settings:       paths.Settings(c),
 		Files:          []sdk.File{{Path: ConfName, Content: conf, Mode: ConfMode}},
 		Jobs:           paths.Jobs(c),
-		WantsBootstrap: c.Restore && req.Server.FirstBoot,
+		WantsBootstrap: (c.Restore && req.Server.FirstBoot) || replace,
 	}, nil
 }
 

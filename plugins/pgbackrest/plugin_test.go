@@ -42,7 +42,7 @@ func TestValidateRestoreOverLiveData(t *testing.T) {
 		{"live cluster", cluster(t, ""), map[string]string{"PGBACKREST_RESTORE": "true"}, "already holds a cluster that no pgbackrest restore created"},
 		{"cluster another provider made", cluster(t, "other"), map[string]string{"PGBACKREST_RESTORE": "true"}, "already holds a cluster"},
 		{"restored before: starts normally", cluster(t, Name), map[string]string{"PGBACKREST_RESTORE": "true"}, ""},
-		{"force is refused, not done", cluster(t, ""), map[string]string{"PGBACKREST_RESTORE": "true", "PGBACKREST_RESTORE_FORCE": "true"}, "not done by pgdock yet"},
+		{"force: validation lets it through", cluster(t, ""), map[string]string{"PGBACKREST_RESTORE": "true", "PGBACKREST_RESTORE_FORCE": "true"}, ""},
 		{"no restore asked", cluster(t, ""), map[string]string{}, ""},
 		{"patroni", t.TempDir(), map[string]string{"PGBACKREST_RESTORE": "true", "PATRONI_ENABLE": "true"}, "not offered in Patroni mode"},
 		{"wal_level minimal", t.TempDir(), map[string]string{"POSTGRESQL_CONFIG_WAL_LEVEL": "minimal"}, "minimal makes WAL archiving impossible"},
@@ -107,6 +107,13 @@ func TestConfigure(t *testing.T) {
 	conf, err = p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{"PGBACKREST_RESTORE": "true"}, Server: srv})
 	require.NoError(t, err)
 	assert.False(t, conf.WantsBootstrap, "restored before: no second restore")
+	conf, err = p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{"PGBACKREST_RESTORE": "true", "PGBACKREST_RESTORE_FORCE": "true"}, Server: srv})
+	require.NoError(t, err)
+	assert.False(t, conf.WantsBootstrap, "restored before: not even forced")
+	srv.PGData = cluster(t, "")
+	conf, err = p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{"PGBACKREST_RESTORE": "true", "PGBACKREST_RESTORE_FORCE": "true"}, Server: srv})
+	require.NoError(t, err)
+	assert.True(t, conf.WantsBootstrap, "forced: replace the live cluster")
 	// invalid variables: Configure refuses them too
 	_, err = p.Configure(context.Background(), sdk.ConfigureRequest{Env: map[string]string{"PGBACKREST_REPO_TYPE": "ftp"}, Server: srv})
 	assert.ErrorContains(t, err, "PGBACKREST_REPO_TYPE")

@@ -144,6 +144,8 @@ type Configuration struct {
 	Jobs []Job
 	// WantsBootstrap (only for a ProvidesBootstrap plugin) asks the host to
 	// call BootstrapProvide instead of running initdb on this first boot.
+	// On a later boot (Server.FirstBoot false) it asks the host to move the
+	// existing PGDATA aside and provide a new cluster (a forced restore).
 	WantsBootstrap bool
 }
 

@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -95,4 +97,42 @@ func (s *server) recordProvided(plugin string) {
 	if err := fsutil.WriteFileAtomic(filepath.Join(s.cfg().PGData, ProvidedName), append(data, '\n'), 0o600); err != nil {
 		s.log().Warn("cannot record the bootstrap provider", zap.Error(err))
 	}
+}
+
+// AsideSuffix is inserted between PGDATA and a UTC timestamp to name the
+// directory a replaced cluster is moved to (PGDATA.pre-restore-20261203T190000Z).
+const AsideSuffix = ".pre-restore-"
+
+// replaceForProvider handles a bootstrap provider that asked, on a boot
+// with an initialised PGDATA, to replace the cluster (PGBACKREST_RESTORE_FORCE):
+// PGDATA is renamed aside (never deleted) and the first boot runs with the
+// provider. Renaming needs a PGDATA that is not a mount point, in a parent
+// the server user may write; otherwise nothing is changed and the start
+// stops with the reason. ok is false when the lifecycle must end with code.
+func (s *server) replaceForProvider(ctx context.Context) (code int, ok bool) {
+	if s.plugins == nil || s.plugins.contrib.BootstrapProvider == "" {
+		return ExitOK, true
+	}
+	provider := s.plugins.contrib.BootstrapProvider
+	pgdata := filepath.Clean(s.cfg().PGData)
+	aside := pgdata + AsideSuffix + time.Now().UTC().Format("20060102T150405Z")
+	if err := os.Rename(pgdata, aside); err != nil {
+		hint := ""
+		if errors.Is(err, syscall.EBUSY) || errors.Is(err, syscall.EXDEV) {
+			hint = " (PGDATA is a mount point: mount the volume one level up, or empty PGDATA yourself)"
+		} else if errors.Is(err, os.ErrPermission) {
+			hint = " (the server user cannot write PGDATA's parent directory)"
+		}
+		s.log().Error("a plugin asked to replace the existing cluster, but PGDATA cannot be moved aside; nothing was changed"+hint,
+			zap.String("plugin", provider), zap.String("pgdata", pgdata), zap.Error(err))
+		return ExitError, false
+	}
+	if err := os.Mkdir(pgdata, 0o700); err != nil {
+		s.log().Error("cannot create the new PGDATA after moving the old one aside", zap.String("aside", aside), zap.Error(err))
+		return ExitError, false
+	}
+	s.log().Warn("the existing cluster was moved aside for a plugin's bootstrap (a forced restore); remove it once you no longer need it",
+		zap.String("plugin", provider), zap.String("moved_to", aside))
+	s.firstBoot = true
+	return s.bootstrap(ctx)
 }

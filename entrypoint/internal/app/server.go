@@ -95,6 +95,9 @@ func (s *server) lifecycle(ctx context.Context, firstBoot bool) int {
 			s.log().Error("cannot write the managed configuration", zap.Error(err))
 			return ExitError
 		}
+		if code, ok := s.replaceForProvider(ctx); !ok { // a forced restore (provide.go)
+			return code
+		}
 	}
 	if err := s.setupJobs(); err != nil {
 		s.log().Error("invalid plugin jobs", zap.Error(err))

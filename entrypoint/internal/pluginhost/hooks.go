@@ -79,7 +79,8 @@ type Contribution struct {
 	// Jobs are the plugins' scheduled jobs, in hook order.
 	Jobs []Job
 	// BootstrapProvider is the plugin that asked to provide this first boot
-	// (ProvidesBootstrap + WantsBootstrap); empty when none did.
+	// (ProvidesBootstrap + WantsBootstrap) or, on a later boot, to replace
+	// the existing cluster (a forced restore); empty when none did.
 	BootstrapProvider string
 }
 
@@ -231,7 +232,7 @@ func (m *Manager) Configure(ctx context.Context, in ConfigureInput) (Contributio
 			}
 			c.Jobs = append(c.Jobs, Job{Plugin: inst.name, Job: j})
 		}
-		if r.conf.WantsBootstrap && in.FirstBoot {
+		if r.conf.WantsBootstrap {
 			switch {
 			case !inst.desc.ProvidesBootstrap:
 				errs = append(errs, fmt.Errorf("plugin %s: wants to provide the first boot but does not declare provides_bootstrap", inst.name))
