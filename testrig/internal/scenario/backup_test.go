@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgdock/pgdock/testrig/internal/composefile"
+	"github.com/pgdock/pgdock/testrig/internal/engine"
 )
 
 func loadBackup(t *testing.T, profiles, env []string) (*types.Project, error) {
@@ -226,6 +227,34 @@ func TestBackupJob(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, backupJob(tc.ps))
+		})
+	}
+}
+
+func TestSourceErrors(t *testing.T) {
+	at := func(s int) time.Time { return time.Date(2026, 12, 3, 19, 30, s, 0, time.UTC) }
+	noRepo := "2026-12-03 19:30:44.858 P00  ERROR: [103]: unable to find a valid repository:"
+	ready := "[2026-12-03T19:30:54Z] [INFO] stanza ready plugin=pgbackrest stanza=pgdock"
+	tests := []struct {
+		name    string
+		lines   []engine.LogLine
+		wantErr string
+	}{
+		{"archive-push before the stanza exists", []engine.LogLine{{At: at(44), Text: noRepo}, {At: at(54), Text: ready}}, ""},
+		{"archive-push failing after it", []engine.LogLine{{At: at(54), Text: ready}, {At: at(55), Text: noRepo}}, "1 error lines"},
+		{"another error before it", []engine.LogLine{{At: at(40), Text: "2026-12-03 19:30:40 UTC [1] FATAL:  role x does not exist"}, {At: at(54), Text: ready}}, "FATAL"},
+		{"no stanza", []engine.LogLine{{At: at(44), Text: noRepo}}, "never created"},
+		{"clean", []engine.LogLine{{At: at(54), Text: ready}, {At: at(60), Text: "[INFO] jobs: job finished"}}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := sourceErrors(tc.lines)
+			if tc.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.wantErr)
 		})
 	}
 }
