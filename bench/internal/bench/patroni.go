@@ -39,14 +39,15 @@ var (
 
 // Patroni suite constants.
 const (
-	patroniNodes        = 3
-	patroniPoll         = 50 * time.Millisecond // REST polls while waiting for a leader
-	patroniHealthyLimit = 3 * time.Minute
-	patroniRejoinLimit  = 3 * time.Minute
-	patroniWriterPause  = 20 * time.Millisecond // between acknowledged writes
-	patroniWritesAfter  = 10                    // acknowledged writes on the new leader before the count
-	unitS               = "s"
-	unitWrites          = "writes"
+	patroniNodes         = 3
+	patroniPoll          = 50 * time.Millisecond // REST polls while waiting for a leader
+	patroniHealthyLimit  = 3 * time.Minute
+	patroniRejoinLimit   = 3 * time.Minute
+	patroniFailoverLimit = 90 * time.Second      // 3 ttl of Patroni's default 30 s
+	patroniWriterPause   = 20 * time.Millisecond // between acknowledged writes
+	patroniWritesAfter   = 10                    // acknowledged writes on the new leader before the count
+	unitS                = "s"
+	unitWrites           = "writes"
 )
 
 // patroniNode is one pgdock-entrypoint of the cluster.
@@ -338,9 +339,15 @@ func (c *patroniCluster) start(n *patroniNode) error {
 
 func (n *patroniNode) running() bool { return n.e != nil && !n.e.p.exited() }
 
-// close stops every live entrypoint (SIGTERM, so that Patroni stops its
-// PostgreSQL) and removes the sandboxes; the sweep ends anything left.
+// close stops every live entrypoint and removes the sandboxes.
 func (c *patroniCluster) close() {
+	c.stop()
+	c.remove()
+}
+
+// stop stops every live entrypoint (SIGTERM, so that Patroni stops its
+// PostgreSQL); one that does not exit in time is killed.
+func (c *patroniCluster) stop() {
 	for _, n := range c.nodes {
 		if n.running() {
 			_, _ = n.e.p.signal(syscall.SIGTERM)
@@ -353,6 +360,10 @@ func (c *patroniCluster) close() {
 			}
 		}
 	}
+}
+
+// remove removes the sandboxes (the sweep ends anything still running).
+func (c *patroniCluster) remove() {
 	for _, n := range c.nodes {
 		_ = c.r.closeSandbox(n.sb)
 	}
@@ -430,6 +441,32 @@ func copyTree(src, dst string) error {
 		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// syncStandbyKnown is nil once the leader's GET /cluster lists exactly
+// one running member as sync_standby.
+func (c *patroniCluster) syncStandbyKnown(leader *patroniNode) error {
+	resp, err := c.http.Get("http://127.0.0.1:" + strconv.Itoa(leader.rest) + "/cluster")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var cl struct {
+		Members []struct{ Name, Role, State string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&cl); err != nil {
+		return fmt.Errorf("GET /cluster: %w", err)
+	}
+	var sync []string
+	for _, m := range cl.Members {
+		if m.Role == "sync_standby" && (m.State == "running" || m.State == "streaming") {
+			sync = append(sync, m.Name)
+		}
+	}
+	if len(sync) != 1 {
+		return fmt.Errorf("GET /cluster: running sync_standby members %v", sync)
 	}
 	return nil
 }
@@ -540,12 +577,13 @@ func (r *rig) patroniOnce(ctx context.Context, etcd *etcdProc, t patroniTiming) 
 		return res, err
 	}
 	defer func() {
-		c.close()
+		c.stop()
 		if err != nil {
 			if dst := c.keepLogs(r.cfg.KeepLogs, c.scope, etcd.log); dst != "" {
 				err = fmt.Errorf("%w (logs kept in %s)", err, dst)
 			}
 		}
+		c.remove()
 	}()
 
 	start := time.Now()
@@ -591,6 +629,9 @@ func (r *rig) patroniOnce(ctx context.Context, etcd *etcdProc, t patroniTiming) 
 	}); err != nil {
 		return res, fmt.Errorf("synchronous standby: %w", err)
 	}
+	if err := waitUntil(ctx, 60*time.Second, func() error { return c.syncStandbyKnown(leader) }); err != nil {
+		return res, fmt.Errorf("a synchronous standby in Patroni's cluster view: %w", err)
+	}
 	w := c.startWriter(ctx)
 	defer w.stop()
 	if err := w.waitAcked(ctx, w.count()+patroniWritesAfter, 60*time.Second); err != nil {
@@ -603,7 +644,7 @@ func (r *rig) patroniOnce(ctx context.Context, etcd *etcdProc, t patroniTiming) 
 	if err != nil {
 		return res, err
 	}
-	leader, res.sigterm, err = c.waitNewLeader(ctx, old, sent, 3*time.Minute)
+	leader, res.sigterm, err = c.waitNewLeader(ctx, old, sent, patroniFailoverLimit)
 	if err != nil {
 		return res, fmt.Errorf("after SIGTERM of %s's entrypoint: %w", old.name, err)
 	}
@@ -646,6 +687,13 @@ func (r *rig) patroniOnce(ctx context.Context, etcd *etcdProc, t patroniTiming) 
 	}); err != nil {
 		return res, fmt.Errorf("synchronous standby after the rejoin: %w", err)
 	}
+	// Patroni records the synchronous standby in etcd (its /sync key) on its
+	// next HA cycle, up to loop_wait after PostgreSQL has one; only that
+	// member may be promoted. The kill comes once etcd names one, so that it
+	// measures a steady cluster, not the window after a rejoin.
+	if err := waitUntil(ctx, 60*time.Second, func() error { return c.syncStandbyKnown(leader) }); err != nil {
+		return res, fmt.Errorf("a synchronous standby in Patroni's cluster view after the rejoin: %w", err)
+	}
 	if err := w.waitAcked(ctx, w.count()+patroniWritesAfter, 60*time.Second); err != nil {
 		return res, fmt.Errorf("writes before the second failover: %w", err)
 	}
@@ -660,7 +708,7 @@ func (r *rig) patroniOnce(ctx context.Context, etcd *etcdProc, t patroniTiming) 
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		return res, fmt.Errorf("kill -9 Patroni (pid %d) of %s: %w", pid, old.name, err)
 	}
-	leader, res.kill9, err = c.waitNewLeader(ctx, old, sent, 3*time.Minute)
+	leader, res.kill9, err = c.waitNewLeader(ctx, old, sent, patroniFailoverLimit)
 	if err != nil {
 		return res, fmt.Errorf("after kill -9 of %s's Patroni: %w", old.name, err)
 	}
