@@ -34,6 +34,8 @@ const (
 	EnvScheduleIncr       = "PGBACKREST_SCHEDULE_INCR"
 	EnvAutoEnable         = "PGBACKREST_AUTO_ENABLE"
 	EnvProcessMax         = "PGBACKREST_PROCESS_MAX"
+	EnvCompressType       = "PGBACKREST_COMPRESS_TYPE"
+	EnvCompressLevel      = "PGBACKREST_COMPRESS_LEVEL"
 	EnvStartFast          = "PGBACKREST_BACKUP_START_FAST"
 	EnvBackupTimeout      = "PGBACKREST_BACKUP_TIMEOUT"
 	EnvStanzaCreateFatal  = "PGBACKREST_STANZA_CREATE_FATAL"
@@ -55,6 +57,9 @@ const (
 	DefaultRetentionFull  = 2
 	DefaultRetentionDiff  = 6
 	DefaultArchiveTimeout = "1800s"
+	// DefaultCompressType is lz4: pgBackRest's gz at one process was 4-8x
+	// slower than pg_basebackup in docs/performance.md's runs.
+	DefaultCompressType = "lz4"
 )
 
 // Legacy scheduler defaults (PGBACKREST_AUTO_ENABLE=true with no schedule
@@ -171,7 +176,9 @@ type Config struct {
 	// Schedules by backup type (full, diff, incr); "" = on demand only.
 	Schedules map[string]string
 
-	ProcessMax        int // 0 = pgBackRest's default
+	ProcessMax        int // 0 = the number of CPUs (set by Configure)
+	CompressType      string
+	CompressLevel     int // -1 = pgBackRest's default for the type
 	StartFast         bool
 	BackupTimeout     int // seconds, 0 = none
 	StanzaCreateFatal bool
@@ -283,6 +290,11 @@ func Load(env map[string]string) (Config, []sdk.Problem) {
 		RestoreForce:      l.boolean(EnvRestoreForce, false),
 		PGData:            l.str(EnvPGData, ""),
 		Superuser:         l.str(EnvPostgresUser, "postgres"),
+	}
+	c.CompressType = l.enum(EnvCompressType, DefaultCompressType, []string{"none", "bz2", "gz", "lz4", "zst"})
+	c.CompressLevel = l.intMin(EnvCompressLevel, -1, 0)
+	if c.CompressLevel > 22 {
+		l.add(EnvCompressLevel, fmt.Sprintf("%d is above every compression type's maximum (zst: 22, gz and bz2: 9, lz4: 12)", c.CompressLevel))
 	}
 	if !stanzaRe.MatchString(c.Stanza) || len(c.Stanza) > 63 {
 		l.add(EnvStanza, fmt.Sprintf("%q is not a valid stanza name: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 63 characters", c.Stanza))

@@ -32,6 +32,9 @@ func TestLoadDefaults(t *testing.T) {
 	assert.False(t, c.Restore)
 	assert.False(t, c.StanzaCreateFatal)
 	assert.True(t, c.StartFast)
+	assert.Equal(t, "lz4", c.CompressType)
+	assert.Equal(t, -1, c.CompressLevel)
+	assert.Equal(t, 0, c.ProcessMax, "Configure makes it the number of CPUs")
 }
 
 func TestLoadTable(t *testing.T) {
@@ -103,6 +106,11 @@ func TestLoadTable(t *testing.T) {
 			assert.True(t, c.Restore)
 			assert.Equal(t, "pause", c.restoreAction())
 		}},
+		{"compression", with(nil, "PGBACKREST_COMPRESS_TYPE", "ZST", "PGBACKREST_COMPRESS_LEVEL", "3"), nil, func(t *testing.T, c Config) {
+			assert.Equal(t, "zst", c.CompressType)
+			assert.Equal(t, 3, c.CompressLevel)
+		}},
+		{"bad compression", with(nil, "PGBACKREST_COMPRESS_TYPE", "xz", "PGBACKREST_COMPRESS_LEVEL", "99"), []string{"PGBACKREST_COMPRESS_TYPE", "PGBACKREST_COMPRESS_LEVEL"}, nil},
 		{"restore set", with(nil, "PGBACKREST_RESTORE_SET", "20261203-184522F"), nil, nil},
 		{"restore bad set", with(nil, "PGBACKREST_RESTORE_SET", "../x"), []string{"PGBACKREST_RESTORE_SET"}, nil},
 		{"unknown variable", with(nil, "PGBACKREST_REPO_S3_STORAGE_CLASS", "x", "PGBACKREST_FOO", "1"), []string{"PGBACKREST_FOO", "PGBACKREST_REPO_S3_STORAGE_CLASS"}, nil},

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -200,6 +201,9 @@ func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Con
 	}
 	if abs, err := filepath.Abs(bin); err == nil {
 		bin = abs
+	}
+	if c.ProcessMax == 0 {
+		c.ProcessMax = runtime.NumCPU()
 	}
 	conf, err := Render(c, req.Server)
 	if err != nil {

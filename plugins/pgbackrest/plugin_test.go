@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"testing"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -79,6 +81,7 @@ func TestConfigure(t *testing.T) {
 	require.Len(t, conf.Files, 1)
 	assert.Equal(t, ConfName, conf.Files[0].Path)
 	assert.Equal(t, os.FileMode(0o640), conf.Files[0].Mode)
+	assert.Contains(t, string(conf.Files[0].Content), "\nprocess-max="+strconv.Itoa(runtime.NumCPU())+"\ncompress-type=lz4\n")
 	require.Len(t, conf.Jobs, 3)
 	assert.Equal(t, "@daily", conf.Jobs[0].Schedule)
 	names := map[string]string{}

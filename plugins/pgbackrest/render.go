@@ -80,6 +80,12 @@ func Render(c Config, srv sdk.Server) ([]byte, error) {
 	if c.ProcessMax > 0 {
 		g("process-max", strconv.Itoa(c.ProcessMax))
 	}
+	if c.CompressType != "" {
+		g("compress-type", c.CompressType)
+	}
+	if c.CompressLevel >= 0 {
+		g("compress-level", strconv.Itoa(c.CompressLevel))
+	}
 	g("start-fast", yn(c.StartFast))
 	g("lock-path", filepath.Join(srv.FilesDir, lockDir))
 	// Output goes to the container log (through PostgreSQL for
