@@ -116,13 +116,6 @@ func (r *runner) upgradeRequested() (bool, error) {
 	return b, nil
 }
 
-// upgradeUnavailable refuses a requested upgrade this entrypoint cannot do
-// (yet): the data is left as it is.
-func upgradeUnavailable(from *pgversion.MismatchError) error {
-	return fmt.Errorf("%s=true: PGDATA %s holds PostgreSQL %s and this image runs %s, but this entrypoint cannot upgrade it in place; nothing was changed (docs/upgrades.md)",
-		upgradeVar, from.PGData, from.Data, from.Server)
-}
-
 // checkSettings asks the installed PostgreSQL whether it accepts the
 // POSTGRESQL_* settings (names, types, units, ranges, enum values), so a
 // typo is refused, naming its variable, before anything is written. It is
