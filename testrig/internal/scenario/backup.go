@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,7 +117,7 @@ func runBackup(ctx context.Context, t *T) {
 	if !timedStop(ctx, t, r.src, svcPostgres, "source", budget.MetricStop) {
 		return
 	}
-	t.Check("source: no ERROR/FATAL in its log once the stanza exists", func() error {
+	t.Check("source: no ERROR/FATAL in its log once the stanza exists (clients giving up under load aside)", func() error {
 		return sourceErrorLines(ctx, r.src)
 	})
 	if !r.restoreLatest(ctx) {
@@ -357,7 +358,7 @@ func (r *backupRun) restoreLatest(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
-	t.Check(lane+": no ERROR/FATAL in its log", func() error {
+	t.Check(lane+": no ERROR/FATAL in its log (clients giving up under load aside)", func() error {
 		return noErrorLines(ctx, st, svcRestore)
 	})
 	if !t.Check(lane+": data identical to the source (count and md5 of every row)", func() error {
@@ -464,7 +465,7 @@ func (r *backupRun) restorePointInTime(ctx context.Context) {
 		}
 		return nil
 	})
-	t.Check(lane+": no ERROR/FATAL in its log", func() error {
+	t.Check(lane+": no ERROR/FATAL in its log (clients giving up under load aside)", func() error {
 		return noErrorLines(ctx, st, svcRestore)
 	})
 	timedStop(ctx, t, st, svcRestore, lane, budget.MetricStop)
@@ -522,16 +523,14 @@ func switchAndArchive(ctx context.Context, c *pgx.Conn, timeout time.Duration) e
 	})
 }
 
-// noErrorLines checks a service's log has no ERROR/FATAL lines.
+// noErrorLines checks a service's log has no ERROR/FATAL lines (but
+// clientGaveUp).
 func noErrorLines(ctx context.Context, st *engine.Stack, service string) error {
 	lines, err := st.Logs(ctx, service)
 	if err != nil {
 		return err
 	}
-	if bad := errorLines(lines); len(bad) > 0 {
-		return fmt.Errorf("%d error lines, first: %s", len(bad), bad[0])
-	}
-	return nil
+	return errorList(backupErrors(lines, time.Time{}))
 }
 
 // Lines of the pgbackrest plugin in the container log.
@@ -544,6 +543,29 @@ const (
 	// yet: WAL of the first boot is archived before stanza-create runs.
 	noRepoError = "ERROR: [103]: unable to find a valid repository"
 )
+
+// clientGaveUp are the server's lines for a client that gave up on its
+// connection (a health probe or a query past its timeout on a starved
+// machine: seen under a load average of 20-28 on 2 cores). They say
+// nothing about backups; the backup scenario does not count them.
+var clientGaveUp = []string{"FATAL:  connection to client lost", "FATAL:  canceling authentication due to timeout"}
+
+// backupErrors are the error lines of a log the backup scenario counts:
+// not clientGaveUp, and, when stanzaReady is not zero, not archive-push's
+// "no stanza yet" before it.
+func backupErrors(lines []engine.LogLine, stanzaReady time.Time) []string {
+	var bad []string
+	for _, l := range lines {
+		if !errorLine.MatchString(l.Text) || slices.ContainsFunc(clientGaveUp, func(s string) bool { return strings.Contains(l.Text, s) }) {
+			continue
+		}
+		if !stanzaReady.IsZero() && l.At.Before(stanzaReady) && strings.Contains(l.Text, noRepoError) {
+			continue
+		}
+		bad = append(bad, l.Text)
+	}
+	return bad
+}
 
 // sourceErrorLines checks the source's log has no ERROR/FATAL lines apart
 // from archive-push's "no stanza yet" before the stanza was created (the
@@ -563,17 +585,19 @@ func sourceErrors(lines []engine.LogLine) error {
 	if !ok {
 		return fmt.Errorf("no %q line: the stanza was never created", stanzaReadyLine)
 	}
-	var bad []string
-	for _, l := range lines {
-		if !errorLine.MatchString(l.Text) || (l.At.Before(ready) && strings.Contains(l.Text, noRepoError)) {
-			continue
-		}
-		bad = append(bad, l.Text)
+	return errorList(backupErrors(lines, ready))
+}
+
+// errorList is nil, or an error quoting the first error lines.
+func errorList(bad []string) error {
+	if len(bad) == 0 {
+		return nil
 	}
-	if len(bad) > 0 {
-		return fmt.Errorf("%d error lines, first: %s", len(bad), bad[0])
+	shown := bad
+	if len(shown) > 5 {
+		shown = shown[:5]
 	}
-	return nil
+	return fmt.Errorf("%d error lines: %s", len(bad), strings.Join(shown, " | "))
 }
 
 // countLines counts the log lines containing substr.

@@ -258,3 +258,12 @@ func TestSourceErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestBackupErrorsIgnoreClientsGivingUp(t *testing.T) {
+	lines := []engine.LogLine{
+		{Text: "2026-12-03 19:43:14.249 UTC [1433] FATAL:  canceling authentication due to timeout"},
+		{Text: "2026-12-03 19:37:01.365 UTC [268] FATAL:  connection to client lost"},
+		{Text: "2026-12-03 19:37:02.000 P00  ERROR: [103]: unable to find a valid repository:"},
+	}
+	assert.Equal(t, []string{lines[2].Text}, backupErrors(lines, time.Time{}), "archive-push errors count without a stanza time")
+}
