@@ -128,6 +128,7 @@ check_postgres() { # tag
     v=$(postgres --version)
     case $v in "postgres (PostgreSQL) $PG_MAJOR."*) ;; *) echo "postgres --version: $v; want $PG_MAJOR" >&2; exit 1 ;; esac
     [ "$(ls /usr/lib/postgresql)" = "$PG_MAJOR" ]
+    [ -e "/usr/lib/postgresql/$PG_MAJOR/lib/llvmjit.so" ] || { echo "no JIT (llvmjit.so)" >&2; exit 1; }
     [ "$PGDATA" = "$1" ] && [ -d "$PGDATA" ] && [ "$(stat -c %a "$PGDATA")" = 1777 ]
     locale -a | grep -qx en_US.utf8
     if postgres --describe-config | grep -q "^output_plugin_libraries[[:space:]]"; then
