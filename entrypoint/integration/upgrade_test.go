@@ -190,13 +190,14 @@ func pgVersionOf(t *testing.T, dir string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// TestUpgrade13To15: PGDOCK_UPGRADE=true on a 13 volume upgrades it and
+// TestUpgrade13To15: PGDOCK_UPGRADE=true on a 13 volume upgrades it (copy mode) and
 // starts 15 with every object and password; the old cluster is kept beside
 // PGDATA; a later start with the variable still set starts normally; the
 // kept cluster still starts with 13 (the way back).
 func TestUpgrade13To15(t *testing.T) {
 	bin13, lib13 := oldInstall(t, "13")
-	for _, mode := range []string{"copy", "link"} {
+	// Link mode: TestUpgradeCrash ends with a complete --link upgrade.
+	for _, mode := range []string{"copy"} {
 		t.Run(mode, func(t *testing.T) {
 			s := oldVolume(t, bin13, lib13)
 			s.asNew(bin13, "true").set("PGDOCK_UPGRADE_MODE", mode)
