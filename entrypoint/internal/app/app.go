@@ -263,6 +263,9 @@ func (r *runner) preflight() (firstBoot bool, err error) {
 			return false, err
 		}
 	}
+	if _, err := upgrade.FromEnv(r.o.Env); err != nil {
+		return false, err // PGDOCK_UPGRADE*: config validate reports them too
+	}
 	if errs := missingTLSFiles(r.cfg); len(errs) > 0 {
 		return false, errors.Join(errs...)
 	}
