@@ -51,6 +51,9 @@ vet:
 
 ## test: every test tier that applies on this machine (installs deps first)
 test: deps lint
+	@# the host integration tests read real PostgreSQL 13 and 18 clusters from these images (cached when built)
+	@$(MAKE) --no-print-directory image PG_MAJOR=13 IMAGES=postgres
+	@$(MAKE) --no-print-directory image PG_MAJOR=18 IMAGES=postgres
 	PGDOCK_TEST_REQUIRE=1 $(GO) test -count=1 -timeout 20m $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	@$(MAKE) --no-print-directory testrig
 	PGDOCK_TEST_REQUIRE=1 ./scripts/up_test.sh $(BIN)

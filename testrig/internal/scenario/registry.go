@@ -10,6 +10,7 @@ func Registry() []Scenario {
 		User(),
 		Sleep(),
 		Monitoring(),
+		Citus(), // a skip with the reason when the image has no Citus
 	}
 }
 
@@ -19,7 +20,6 @@ func Optional() []Scenario {
 	return []Scenario{
 		Patroni(),
 		Backup(),
-		Citus(),
 		Upgrade(),
 	}
 }
