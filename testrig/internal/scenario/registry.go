@@ -10,7 +10,6 @@ func Registry() []Scenario {
 		User(),
 		Sleep(),
 		Monitoring(),
-		Citus(), // a skip with the reason when the image has no Citus
 	}
 }
 
@@ -20,6 +19,7 @@ func Optional() []Scenario {
 	return []Scenario{
 		Patroni(),
 		Backup(),
+		Citus(),
 		Upgrade(),
 	}
 }
