@@ -15,10 +15,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/pglocal"
 )
 
 // Name is the plugin's name: pgdock-plugin-citus, CITUS_ENABLE.
 const Name = "citus"
+
+// application is the plugin's application_name in pg_stat_activity.
+const application = "pgdock-citus"
 
 // Version is the plugin's own version.
 const Version = "0.2.0"
@@ -341,26 +345,8 @@ func (p *Plugin) advertised(c Config, conn sdk.Conn) (string, int, error) {
 	return host, port, nil
 }
 
-// localConfig is a connection to the local server over its unix socket.
-func localConfig(c sdk.Conn, db string) (*pgx.ConnConfig, error) {
-	return pgx.ParseConfig(conninfo("host", c.SocketDir, "port", strconv.Itoa(c.Port), "user", c.User,
-		"dbname", db, "sslmode", "disable", "application_name", "pgdock-citus"))
-}
-
-func connectLocal(ctx context.Context, c sdk.Conn, db string) (*pgx.Conn, error) {
-	cfg, err := localConfig(c, db)
-	if err != nil {
-		return nil, fmt.Errorf("local connection settings: %w", err)
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to database %q: %w", db, err)
-	}
-	return conn, nil
-}
-
 func (p *Plugin) inRecovery(ctx context.Context, c sdk.Conn) (bool, error) {
-	conn, err := connectLocal(ctx, c, c.Database)
+	conn, err := pglocal.Connect(ctx, c, c.Database, application)
 	if err != nil {
 		return false, err
 	}
@@ -375,7 +361,7 @@ func (p *Plugin) inRecovery(ctx context.Context, c sdk.Conn) (bool, error) {
 // ensureExtension creates db when missing (through the maintenance
 // database of conn) and the extension in it.
 func (p *Plugin) ensureExtension(ctx context.Context, c sdk.Conn, db string) error {
-	maint, err := connectLocal(ctx, c, c.Database)
+	maint, err := pglocal.Connect(ctx, c, c.Database, application)
 	if err != nil {
 		return err
 	}
@@ -389,7 +375,7 @@ func (p *Plugin) ensureExtension(ctx context.Context, c sdk.Conn, db string) err
 	if err != nil {
 		return fmt.Errorf("database %q for %s: %w", db, EnvDatabase, err)
 	}
-	conn, err := connectLocal(ctx, c, db)
+	conn, err := pglocal.Connect(ctx, c, db, application)
 	if err != nil {
 		return err
 	}
@@ -408,7 +394,7 @@ func (p *Plugin) ensureAuthinfo(ctx context.Context, c sdk.Conn, cfg Config) err
 	if cfg.CoordinatorPassword == "" {
 		return nil
 	}
-	conn, err := connectLocal(ctx, c, cfg.Database)
+	conn, err := pglocal.Connect(ctx, c, cfg.Database, application)
 	if err != nil {
 		return err
 	}
@@ -432,7 +418,7 @@ func (p *Plugin) ensureAuthinfo(ctx context.Context, c sdk.Conn, cfg Config) err
 // setCoordinatorHost records the coordinator's own address unless it is
 // recorded already.
 func (p *Plugin) setCoordinatorHost(ctx context.Context, c sdk.Conn, db, host string, port int) error {
-	conn, err := connectLocal(ctx, c, db)
+	conn, err := pglocal.Connect(ctx, c, db, application)
 	if err != nil {
 		return err
 	}
@@ -472,7 +458,7 @@ func (p *Plugin) checkWorkers(ctx context.Context, c sdk.Conn, db string) {
 	defer cancel()
 	check := workerCheck{at: time.Now()}
 	err := func() error {
-		conn, err := connectLocal(cctx, c, db)
+		conn, err := pglocal.Connect(cctx, c, db, application)
 		if err != nil {
 			return err
 		}

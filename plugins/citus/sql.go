@@ -118,5 +118,5 @@ type Target struct {
 // password: never log it).
 func (t Target) ConnString() string {
 	return conninfo("host", t.Host, "port", strconv.Itoa(t.Port), "user", t.User, "password", t.Password,
-		"dbname", t.Database, "sslmode", t.SSLMode, "connect_timeout", "5", "application_name", "pgdock-citus")
+		"dbname", t.Database, "sslmode", t.SSLMode, "connect_timeout", "5", "application_name", application)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/sdktest/pgserver"
 )
 
 const standinSchema = "citus_standin"
@@ -61,8 +62,8 @@ func standinPlugin(host string) *Plugin {
 	})
 }
 
-func calls(c *cluster) []string {
-	return c.strings("SELECT fn || '(' || args || ')' FROM citus_standin.calls ORDER BY id")
+func calls(c *pgserver.Server) []string {
+	return c.Strings("SELECT fn || '(' || args || ')' FROM citus_standin.calls ORDER BY id")
 }
 
 func waitHealth(t *testing.T, p *Plugin, want func(sdk.Health) bool, what string) sdk.Health {
@@ -82,18 +83,18 @@ func waitHealth(t *testing.T, p *Plugin, want func(sdk.Health) bool, what string
 }
 
 func TestStandinWorkerRegistration(t *testing.T) {
-	e := findPG(t)
+	e := pgserver.Find(t)
 	ctx := context.Background()
-	worker := newCluster(t, e, freePort(t))
-	worker.start()
-	worker.exec(standinSQL)
-	coordPort := freePort(t) // nothing listens there yet
+	worker := pgserver.New(t, e, pgserver.FreePort(t))
+	worker.Start()
+	worker.Exec(standinSQL)
+	coordPort := pgserver.FreePort(t) // nothing listens there yet
 	env := map[string]string{
 		"CITUS_ROLE": "worker", "CITUS_COORDINATOR_HOST": "127.0.0.1", "CITUS_COORDINATOR_PORT": strconv.Itoa(coordPort),
-		"CITUS_COORDINATOR_SSLMODE": "disable", "POSTGRES_PASSWORD": testPassword,
+		"CITUS_COORDINATOR_SSLMODE": "disable", "POSTGRES_PASSWORD": pgserver.Password,
 	}
-	req := sdk.HookRequest{Env: env, Conn: worker.conn(), Role: sdk.RolePrimary}
-	node := "worker-1:" + strconv.Itoa(worker.port)
+	req := sdk.HookRequest{Env: env, Conn: worker.Conn(), Role: sdk.RolePrimary}
+	node := "worker-1:" + strconv.Itoa(worker.Port)
 
 	// Stand-in coordinator down: the worker keeps retrying and says it is
 	// not registered.
@@ -103,16 +104,16 @@ func TestStandinWorkerRegistration(t *testing.T) {
 	assert.False(t, h.Healthy)
 	assert.Equal(t, "false", h.Details["registered"])
 	assert.Contains(t, h.Message, "not registered with coordinator 127.0.0.1:"+strconv.Itoa(coordPort))
-	assert.NotContains(t, h.Message, testPassword)
+	assert.NotContains(t, h.Message, pgserver.Password)
 	// The worker recorded the superuser's password for Citus's node
 	// connections (stand-in pg_dist_authinfo), as a quoted conninfo value.
 	assert.Equal(t, []string{`0 postgres password='pw\'with\\odd chars'`},
-		worker.strings("SELECT nodeid || ' ' || rolename || ' ' || authinfo FROM citus_standin.pg_dist_authinfo"))
+		worker.Strings("SELECT nodeid || ' ' || rolename || ' ' || authinfo FROM citus_standin.pg_dist_authinfo"))
 
 	// The stand-in coordinator comes up: the next attempt registers.
-	coord := newCluster(t, e, coordPort)
-	coord.start()
-	coord.exec(standinSQL)
+	coord := pgserver.New(t, e, coordPort)
+	coord.Start()
+	coord.Exec(standinSQL)
 	h = waitHealth(t, p1, func(h sdk.Health) bool { return h.Healthy }, "registration")
 	assert.Equal(t, "true", h.Details["registered"])
 	assert.Equal(t, []string{"citus_add_node(" + node + ")"}, calls(coord))
@@ -128,35 +129,35 @@ func TestStandinWorkerRegistration(t *testing.T) {
 	assert.False(t, p2.reg.Status().Added, "found in pg_dist_node, not added again")
 	require.NoError(t, p2.Stopping(ctx))
 	assert.Equal(t, []string{"citus_add_node(" + node + ")"}, calls(coord))
-	assert.Len(t, worker.strings("SELECT authinfo FROM citus_standin.pg_dist_authinfo"), 1, "authinfo updated in place, not duplicated")
+	assert.Len(t, worker.Strings("SELECT authinfo FROM citus_standin.pg_dist_authinfo"), 1, "authinfo updated in place, not duplicated")
 
 	// A replica (another worker name, so a call would show) does nothing.
 	p3 := standinPlugin("worker-2")
-	require.NoError(t, p3.Started(ctx, sdk.HookRequest{Env: env, Conn: worker.conn(), Role: sdk.RoleReplica}))
+	require.NoError(t, p3.Started(ctx, sdk.HookRequest{Env: env, Conn: worker.Conn(), Role: sdk.RoleReplica}))
 	time.Sleep(300 * time.Millisecond) // longer than a retry period
 	h, _ = p3.Health(ctx)
 	assert.True(t, h.Healthy)
 	assert.Contains(t, h.Message, "nothing to do")
 	assert.Equal(t, []string{"citus_add_node(" + node + ")"}, calls(coord))
 	// Promoted: now it registers.
-	require.NoError(t, p3.RoleChanged(ctx, sdk.RoleChange{Role: sdk.RolePrimary, Previous: sdk.RoleReplica, Env: env, Conn: worker.conn()}))
+	require.NoError(t, p3.RoleChanged(ctx, sdk.RoleChange{Role: sdk.RolePrimary, Previous: sdk.RoleReplica, Env: env, Conn: worker.Conn()}))
 	waitHealth(t, p3, func(h sdk.Health) bool { return h.Healthy && h.Details["registered"] == "true" }, "registration after promotion")
-	assert.Equal(t, []string{"citus_add_node(" + node + ")", "citus_add_node(worker-2:" + strconv.Itoa(worker.port) + ")"}, calls(coord))
+	assert.Equal(t, []string{"citus_add_node(" + node + ")", "citus_add_node(worker-2:" + strconv.Itoa(worker.Port) + ")"}, calls(coord))
 	require.NoError(t, p3.Stopping(ctx))
 }
 
 // A wrong password is retried too (the coordinator may not have the role
 // yet) and reported without the password.
 func TestStandinWorkerWrongPassword(t *testing.T) {
-	e := findPG(t)
+	e := pgserver.Find(t)
 	ctx := context.Background()
-	c := newCluster(t, e, freePort(t))
-	c.start()
-	c.exec(standinSQL)
-	env := map[string]string{"CITUS_ROLE": "worker", "CITUS_COORDINATOR_HOST": "127.0.0.1", "CITUS_COORDINATOR_PORT": strconv.Itoa(c.port),
+	c := pgserver.New(t, e, pgserver.FreePort(t))
+	c.Start()
+	c.Exec(standinSQL)
+	env := map[string]string{"CITUS_ROLE": "worker", "CITUS_COORDINATOR_HOST": "127.0.0.1", "CITUS_COORDINATOR_PORT": strconv.Itoa(c.Port),
 		"CITUS_COORDINATOR_SSLMODE": "disable", "CITUS_COORDINATOR_PASSWORD": "wrong-secret"}
 	p := standinPlugin("w")
-	require.NoError(t, p.Started(ctx, sdk.HookRequest{Env: env, Conn: c.conn(), Role: sdk.RolePrimary}))
+	require.NoError(t, p.Started(ctx, sdk.HookRequest{Env: env, Conn: c.Conn(), Role: sdk.RolePrimary}))
 	h := waitHealth(t, p, func(h sdk.Health) bool { n, _ := strconv.Atoi(h.Details["attempts"]); return n >= 2 }, "two failed attempts")
 	assert.False(t, h.Healthy)
 	assert.Contains(t, h.Details["last_error"], "password authentication failed")
@@ -166,14 +167,14 @@ func TestStandinWorkerWrongPassword(t *testing.T) {
 }
 
 func TestStandinCoordinator(t *testing.T) {
-	e := findPG(t)
+	e := pgserver.Find(t)
 	ctx := context.Background()
-	c := newCluster(t, e, freePort(t))
-	c.start()
-	c.exec(standinSQL)
+	c := pgserver.New(t, e, pgserver.FreePort(t))
+	c.Start()
+	c.Exec(standinSQL)
 	env := map[string]string{"CITUS_ROLE": "coordinator", "CITUS_ADVERTISE_HOST": "coord.example"}
-	req := sdk.HookRequest{Env: env, Conn: c.conn(), Role: sdk.RolePrimary}
-	self := "coord.example:" + strconv.Itoa(c.port)
+	req := sdk.HookRequest{Env: env, Conn: c.Conn(), Role: sdk.RolePrimary}
+	self := "coord.example:" + strconv.Itoa(c.Port)
 
 	p := standinPlugin("ignored")
 	require.NoError(t, p.Started(ctx, req))
@@ -182,12 +183,12 @@ func TestStandinCoordinator(t *testing.T) {
 	assert.True(t, h.Healthy)
 	assert.Equal(t, "0", h.Details["workers"])
 
-	c.exec("INSERT INTO citus_standin.pg_dist_node (groupid, nodename, nodeport) VALUES (1, 'w1', 5432), (2, 'w2', 5432)")
+	c.Exec("INSERT INTO citus_standin.pg_dist_node (groupid, nodename, nodeport) VALUES (1, 'w1', 5432), (2, 'w2', 5432)")
 	h = waitHealth(t, p, func(h sdk.Health) bool { return h.Details["workers"] == "2" }, "two workers")
 	assert.True(t, h.Healthy, h.Message)
 	assert.Equal(t, "2", h.Details["active_workers"])
 
-	c.exec("UPDATE citus_standin.pg_dist_node SET isactive = false WHERE nodename = 'w2'")
+	c.Exec("UPDATE citus_standin.pg_dist_node SET isactive = false WHERE nodename = 'w2'")
 	h = waitHealth(t, p, func(h sdk.Health) bool { return !h.Healthy }, "an inactive worker")
 	assert.Contains(t, h.Message, "1 of 2 workers inactive: w2:5432")
 	require.NoError(t, p.Stopping(ctx))
@@ -202,12 +203,12 @@ func TestStandinCoordinator(t *testing.T) {
 // Bootstrap creates CITUS_DATABASE when it is missing and the extension in
 // it (plpgsql standing in for citus), with a name that needs quoting.
 func TestStandinBootstrapCreatesDatabase(t *testing.T) {
-	e := findPG(t)
-	c := newCluster(t, e, freePort(t))
-	c.start()
+	e := pgserver.Find(t)
+	c := pgserver.New(t, e, pgserver.FreePort(t))
+	c.Start()
 	p := standinPlugin("x")
 	env := map[string]string{"CITUS_ROLE": "coordinator", "CITUS_DATABASE": `dist "db"`}
-	require.NoError(t, p.Bootstrap(context.Background(), sdk.HookRequest{Env: env, Conn: c.conn()}))
-	require.NoError(t, p.Bootstrap(context.Background(), sdk.HookRequest{Env: env, Conn: c.conn()}), "idempotent")
-	assert.Equal(t, []string{`dist "db"`}, c.strings(`SELECT datname::text FROM pg_database WHERE datname LIKE 'dist%'`))
+	require.NoError(t, p.Bootstrap(context.Background(), sdk.HookRequest{Env: env, Conn: c.Conn()}))
+	require.NoError(t, p.Bootstrap(context.Background(), sdk.HookRequest{Env: env, Conn: c.Conn()}), "idempotent")
+	assert.Equal(t, []string{`dist "db"`}, c.Strings(`SELECT datname::text FROM pg_database WHERE datname LIKE 'dist%'`))
 }

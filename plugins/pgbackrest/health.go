@@ -10,11 +10,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/robfig/cron/v3"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/pglocal"
 )
+
+// application is the plugin's application_name in pg_stat_activity.
+const application = "pgdock-pgbackrest"
 
 // How often the repository is read (pgbackrest info) in the background, and
 // how long one probe of the server may take.
@@ -217,7 +220,7 @@ func firstLine(s string) string {
 // queryArchiver reads pg_stat_archiver over the server's socket.
 func queryArchiver(ctx context.Context, c sdk.Conn) archiverState {
 	st := archiverState{At: time.Now()}
-	conn, err := connect(ctx, c)
+	conn, err := pglocal.Connect(ctx, c, "", application)
 	if err != nil {
 		st.Err = err.Error()
 		return st
@@ -244,21 +247,6 @@ func queryArchiver(ctx context.Context, c sdk.Conn) archiverState {
 		st.LastFailed = *failed
 	}
 	return st
-}
-
-// connect opens a session on the server's socket as c.User, in c.Database
-// (postgres when empty; never POSTGRES_DB).
-func connect(ctx context.Context, c sdk.Conn) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig("")
-	if err != nil {
-		return nil, err
-	}
-	cfg.Host, cfg.Port, cfg.User, cfg.Database = c.SocketDir, uint16(c.Port), c.User, c.Database
-	if cfg.Database == "" {
-		cfg.Database = "postgres"
-	}
-	cfg.RuntimeParams = map[string]string{"application_name": "pgdock-pgbackrest"}
-	return pgx.ConnectConfig(ctx, cfg)
 }
 
 // Health reports as HealthWithJobs with no new job results.

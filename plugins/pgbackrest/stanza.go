@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/pglocal"
 	"os/exec"
 	"strings"
 	"time"
@@ -128,7 +129,7 @@ func (p *Plugin) Bootstrap(ctx context.Context, req sdk.HookRequest) error {
 func isInRecovery(ctx context.Context, c sdk.Conn) (bool, error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	conn, err := connect(cctx, c)
+	conn, err := pglocal.Connect(cctx, c, "", application)
 	if err != nil {
 		return false, err
 	}

@@ -16,10 +16,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/pglocal"
 )
 
 // Name is the plugin's name: pgdock-plugin-pg-stat-monitor.
 const Name = "pg-stat-monitor"
+
+// application is the plugin's application_name in pg_stat_activity.
+const application = "pgdock-pg-stat-monitor"
 
 // Version is the plugin's own version.
 const Version = "0.2.0"
@@ -285,31 +289,16 @@ func CreateExtension(name string) string {
 
 // Queries the plugin issues.
 const (
-	InRecovery     = "SELECT pg_catalog.pg_is_in_recovery()"
-	ExistingAmong  = "SELECT datname::text FROM pg_catalog.pg_database WHERE datname = ANY($1) AND datallowconn"
-	connectTimeout = "10"
+	InRecovery    = "SELECT pg_catalog.pg_is_in_recovery()"
+	ExistingAmong = "SELECT datname::text FROM pg_catalog.pg_database WHERE datname = ANY($1) AND datallowconn"
 )
-
-func connect(ctx context.Context, c sdk.Conn, db string) (*pgx.Conn, error) {
-	q := func(v string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'" }
-	cfg, err := pgx.ParseConfig(strings.Join([]string{"host=" + q(c.SocketDir), "port=" + q(strconv.Itoa(c.Port)), "user=" + q(c.User),
-		"dbname=" + q(db), "sslmode=disable", "connect_timeout=" + connectTimeout, "application_name=pgdock-pg-stat-monitor"}, " "))
-	if err != nil {
-		return nil, fmt.Errorf("local connection settings: %w", err)
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to database %q: %w", db, err)
-	}
-	return conn, nil
-}
 
 // ensure creates the extension in dbs; with skipMissing, databases that do
 // not exist (yet) are skipped with a log line, and a replica does nothing.
 func (p *Plugin) ensure(ctx context.Context, c sdk.Conn, dbs []string, skipMissing bool) error {
 	todo := dbs
 	if skipMissing {
-		maint, err := connect(ctx, c, c.Database)
+		maint, err := pglocal.Connect(ctx, c, c.Database, application)
 		if err != nil {
 			return err
 		}
@@ -340,7 +329,7 @@ func (p *Plugin) ensure(ctx context.Context, c sdk.Conn, dbs []string, skipMissi
 		}
 	}
 	for _, db := range todo {
-		conn, err := connect(ctx, c, db)
+		conn, err := pglocal.Connect(ctx, c, db, application)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pgdock/pgdock/plugins/sdk"
 	"github.com/pgdock/pgdock/plugins/sdk/sdktest"
+	"github.com/pgdock/pgdock/plugins/sdk/sdktest/pgserver"
 )
 
 func TestDescribeAndConfigure(t *testing.T) {
@@ -49,60 +50,60 @@ func TestSQLQuoted(t *testing.T) {
 // in for pg_stat_monitor: POSTGRES_DB at bootstrap; at start every
 // configured database that exists, idempotently; nothing on a replica.
 func TestStandinCreatesExtension(t *testing.T) {
-	e := findPG(t)
-	c := newCluster(t, e, freePort(t))
-	c.start()
-	c.exec(`CREATE DATABASE app`)
-	c.exec(`CREATE DATABASE "we'ird"`)
+	e := pgserver.Find(t)
+	c := pgserver.New(t, e, pgserver.FreePort(t))
+	c.Start()
+	c.Exec(`CREATE DATABASE app`)
+	c.Exec(`CREATE DATABASE "we'ird"`)
 	p := New(hclog.NewNullLogger(), func() string { return "" })
 	p.extension = "pg_stat_statements"
 	ctx := context.Background()
 	env := map[string]string{"POSTGRES_DB": "app", "PG_STAT_MONITOR_DATABASES": "we'ird,later"}
 	has := func(db string) bool {
-		conn := c.connect(db)
+		conn := c.Connect(db)
 		defer conn.Close(ctx)
 		var n int
 		require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'").Scan(&n))
 		return n == 1
 	}
-	require.NoError(t, p.Bootstrap(ctx, sdk.HookRequest{Env: env, Conn: c.conn()}))
+	require.NoError(t, p.Bootstrap(ctx, sdk.HookRequest{Env: env, Conn: c.Conn()}))
 	assert.True(t, has("app"))
 	assert.False(t, has("we'ird"), "bootstrap: POSTGRES_DB only")
 
-	require.NoError(t, p.Started(ctx, sdk.HookRequest{Env: env, Conn: c.conn(), Role: sdk.RoleReplica}))
+	require.NoError(t, p.Started(ctx, sdk.HookRequest{Env: env, Conn: c.Conn(), Role: sdk.RoleReplica}))
 	assert.False(t, has("we'ird"), "nothing on a replica")
 
-	require.NoError(t, p.Started(ctx, sdk.HookRequest{Env: env, Conn: c.conn(), Role: sdk.RolePrimary}), "a missing database is skipped")
+	require.NoError(t, p.Started(ctx, sdk.HookRequest{Env: env, Conn: c.Conn(), Role: sdk.RolePrimary}), "a missing database is skipped")
 	assert.True(t, has("we'ird"))
-	c.exec(`CREATE DATABASE later`)
-	require.NoError(t, p.Started(ctx, sdk.HookRequest{Env: env, Conn: c.conn(), Role: sdk.RolePrimary}), "idempotent")
+	c.Exec(`CREATE DATABASE later`)
+	require.NoError(t, p.Started(ctx, sdk.HookRequest{Env: env, Conn: c.Conn(), Role: sdk.RolePrimary}), "idempotent")
 	assert.True(t, has("later"), "a database created later gets it at the next start")
 }
 
 // TestRealPgStatMonitor needs the real extension; pg_stat_monitor is not in
 // Debian, so it is skipped (never passed) where it is missing.
 func TestRealPgStatMonitor(t *testing.T) {
-	e := findPG(t)
-	control := filepath.Join("/usr/share/postgresql", filepath.Base(filepath.Dir(e.bin)), "extension", "pg_stat_monitor.control")
+	e := pgserver.Find(t)
+	control := filepath.Join("/usr/share/postgresql", filepath.Base(filepath.Dir(e.Bin)), "extension", "pg_stat_monitor.control")
 	if _, err := os.Stat(control); err != nil {
 		t.Skipf("skipped: needs the real pg_stat_monitor extension (%s not found; it is not in Debian, install %s)", control, Package)
 	}
-	c := newCluster(t, e, freePort(t))
+	c := pgserver.New(t, e, pgserver.FreePort(t))
 	// Coexists with pg_stat_statements.
-	c.start("shared_preload_libraries=pg_stat_monitor,pg_stat_statements", "pg_stat_monitor.pgsm_max_buckets=20")
+	c.Start("shared_preload_libraries=pg_stat_monitor,pg_stat_statements", "pg_stat_monitor.pgsm_max_buckets=20")
 	p := New(hclog.NewNullLogger(), nil)
 	ctx := context.Background()
 	env := map[string]string{"POSTGRES_DB": "postgres"}
-	require.NoError(t, p.Bootstrap(ctx, sdk.HookRequest{Env: env, Conn: c.conn()}))
-	c.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-	assert.Equal(t, []string{"20"}, c.strings("SELECT current_setting('pg_stat_monitor.pgsm_max_buckets')"))
-	c.exec("SELECT 1")
-	assert.NotEmpty(t, c.strings("SELECT count(*)::text FROM pg_stat_monitor"))
-	assert.NotEmpty(t, c.strings("SELECT count(*)::text FROM pg_stat_statements"))
+	require.NoError(t, p.Bootstrap(ctx, sdk.HookRequest{Env: env, Conn: c.Conn()}))
+	c.Exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+	assert.Equal(t, []string{"20"}, c.Strings("SELECT current_setting('pg_stat_monitor.pgsm_max_buckets')"))
+	c.Exec("SELECT 1")
+	assert.NotEmpty(t, c.Strings("SELECT count(*)::text FROM pg_stat_monitor"))
+	assert.NotEmpty(t, c.Strings("SELECT count(*)::text FROM pg_stat_statements"))
 	// Every setting of the installed version's table exists in the server.
 	v, ok := InstalledVersion(control)
 	require.True(t, ok)
 	for _, n := range names(v) {
-		assert.Len(t, c.strings("SELECT name FROM pg_settings WHERE name = $1", "pg_stat_monitor.pgsm_"+strings.ToLower(n)), 1, n)
+		assert.Len(t, c.Strings("SELECT name FROM pg_settings WHERE name = $1", "pg_stat_monitor.pgsm_"+strings.ToLower(n)), 1, n)
 	}
 }
