@@ -147,17 +147,9 @@ func (r *backupRun) source(ctx context.Context) bool {
 	}) {
 		return false
 	}
-	if !t.Check("source: reaches healthy", func() error {
-		b, err := bootPostgres(ctx, t, r.src, svcPostgres, lane, bt.Up, false)
-		bt.Watch, bt.Ready, bt.Healthy = b.Watch, b.Ready, b.Healthy
-		return err
-	}) {
-		bt.timeline(t, lane)
-		t.Mark(lane, "failed", time.Now())
+	if !bt.checkBoot(ctx, t, r.src, svcPostgres, lane, "source: reaches healthy", false, budget.MetricHealthy) {
 		return false
 	}
-	bt.timeline(t, lane)
-	t.Measure(budget.MetricHealthy, bt.Healthy.Sub(bt.Up))
 	return t.Check(fmt.Sprintf("source: write %d rows", backupRows), func() error {
 		c, err := dial(ctx, r.src, svcPostgres, r.password)
 		if err != nil {
@@ -336,17 +328,9 @@ func (r *backupRun) bootRestore(ctx context.Context, lane string, spec StackSpec
 	}) {
 		return nil, false
 	}
-	if !t.Check(lane+": restores and reaches healthy", func() error {
-		b, err := bootPostgres(ctx, t, st, svcRestore, lane, bt.Up, false)
-		bt.Watch, bt.Ready, bt.Healthy = b.Watch, b.Ready, b.Healthy
-		return err
-	}) {
-		bt.timeline(t, lane)
-		t.Mark(lane, "failed", time.Now())
+	if !bt.checkBoot(ctx, t, st, svcRestore, lane, lane+": restores and reaches healthy", false, MetricRestore) {
 		return st, false
 	}
-	bt.timeline(t, lane)
-	t.Measure(MetricRestore, bt.Healthy.Sub(bt.Up))
 	return st, waitStanzaReady(ctx, t, st, lane, bt.Up)
 }
 
@@ -425,17 +409,9 @@ func (r *backupRun) restorePointInTime(ctx context.Context) {
 	}
 	lane = "restart of the restored node"
 	rt := bootTimes{Up: time.Now()}
-	if !t.Check(lane+" (PGBACKREST_RESTORE still set) reaches healthy", func() error {
-		var err error
-		rt, err = bootPostgres(ctx, t, st, svcRestore, lane, rt.Up, true)
-		return err
-	}) {
-		rt.timeline(t, lane)
-		t.Mark(lane, "failed", time.Now())
+	if !rt.checkBoot(ctx, t, st, svcRestore, lane, lane+" (PGBACKREST_RESTORE still set) reaches healthy", true, budget.MetricRestart) {
 		return
 	}
-	rt.timeline(t, lane)
-	t.Measure(budget.MetricRestart, rt.Healthy.Sub(rt.Up))
 	if !waitStanzaReady(ctx, t, st, lane, rt.Up) {
 		return
 	}
@@ -687,23 +663,4 @@ func lastLines(out string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
-}
-
-// pollEvery is poll with its own interval.
-func pollEvery(ctx context.Context, timeout, every time.Duration, fn func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s: %w", timeout, err)
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), err)
-		case <-time.After(every):
-		}
-	}
 }

@@ -109,6 +109,28 @@ func bootPostgres(ctx context.Context, t *T, st *engine.Stack, service, lane str
 	return bt, nil
 }
 
+// checkBoot is the check named check around bootPostgres of service from
+// bt.Up: the phases go on lane's timeline whatever the outcome, "failed" is
+// marked when it fails, and metric is measured from bt.Up to healthy. It
+// reports whether the service became healthy.
+func (bt *bootTimes) checkBoot(ctx context.Context, t *T, st *engine.Stack, service, lane, check string, restart bool, metric string) bool {
+	if !t.Check(check, func() error {
+		b, err := bootPostgres(ctx, t, st, service, lane, bt.Up, restart)
+		bt.Watch, bt.Ready, bt.Healthy = b.Watch, b.Ready, b.Healthy
+		if !b.Started.IsZero() { // a restart's docker start (a first boot's comes from the hooks)
+			bt.Started = b.Started
+		}
+		return err
+	}) {
+		bt.timeline(t, lane)
+		t.Mark(lane, "failed", time.Now())
+		return false
+	}
+	bt.timeline(t, lane)
+	t.Measure(metric, bt.Healthy.Sub(bt.Up))
+	return true
+}
+
 // timeline puts a boot on the timeline.
 func (bt bootTimes) timeline(t *T, lane string) {
 	if !bt.Created.IsZero() {
@@ -198,17 +220,9 @@ func runDirectPlain(ctx context.Context, t *T) bool {
 	}) {
 		return false
 	}
-	if !t.Check(lane+": reaches healthy", func() error {
-		b, err := bootPostgres(ctx, t, st, service, lane, bt.Up, false)
-		bt.Watch, bt.Ready, bt.Healthy = b.Watch, b.Ready, b.Healthy
-		return err
-	}) {
-		bt.timeline(t, lane)
-		t.Mark(lane, "failed", time.Now())
+	if !bt.checkBoot(ctx, t, st, service, lane, lane+": reaches healthy", false, budget.MetricHealthy) {
 		return false
 	}
-	bt.timeline(t, lane)
-	t.Measure(budget.MetricHealthy, bt.Healthy.Sub(bt.Up))
 	ok := timedStop(ctx, t, st, service, lane, budget.MetricStop)
 	t.Check(lane+": down", func() error { return st.Down(ctx) })
 	return ok
@@ -254,17 +268,9 @@ func runDirectFirstBoot(ctx context.Context, t *T) {
 	}) {
 		return
 	}
-	if !t.Check("first boot reaches healthy", func() error {
-		b, err := bootPostgres(ctx, t, st, service, lane, bt.Up, false)
-		bt.Watch, bt.Ready, bt.Healthy = b.Watch, b.Ready, b.Healthy
-		return err
-	}) {
-		bt.timeline(t, lane)
-		t.Mark(lane, "failed", time.Now())
+	if !bt.checkBoot(ctx, t, st, service, lane, "first boot reaches healthy", false, budget.MetricInitBoot) {
 		return
 	}
-	bt.timeline(t, lane)
-	t.Measure(budget.MetricInitBoot, bt.Healthy.Sub(bt.Up))
 	t.Check("health goes starting → healthy", func() error {
 		s := bt.Watch.Statuses
 		if len(s) < 2 || s[0] != "starting" || s[len(s)-1] != "healthy" {
@@ -380,17 +386,9 @@ func runDirectFirstBoot(ctx context.Context, t *T) {
 
 	lane = "restart"
 	rt := bootTimes{Up: time.Now()}
-	if !t.Check("restart reaches healthy", func() error {
-		var err error
-		rt, err = bootPostgres(ctx, t, st, service, lane, rt.Up, true)
-		return err
-	}) {
-		rt.timeline(t, lane)
-		t.Mark(lane, "failed", time.Now())
+	if !rt.checkBoot(ctx, t, st, service, lane, "restart reaches healthy", true, budget.MetricRestart) {
 		return
 	}
-	rt.timeline(t, lane)
-	t.Measure(budget.MetricRestart, rt.Healthy.Sub(rt.Up))
 	t.Check("restart keeps data and skips initialization", func() error {
 		lines, err := st.Logs(ctx, service)
 		if err != nil {

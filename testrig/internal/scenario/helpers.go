@@ -3,6 +3,7 @@ package scenario
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -179,4 +180,29 @@ func withLogs(ctx context.Context, st *engine.Stack, service string, err error) 
 		return err
 	}
 	return fmt.Errorf("%w; last log lines of %s:%s", err, service, tail(lines, 15))
+}
+
+// poll calls fn until it returns nil or timeout passes (returning fn's last
+// error), every 200 ms.
+func poll(ctx context.Context, timeout time.Duration, fn func() error) error {
+	return pollEvery(ctx, timeout, 200*time.Millisecond, fn)
+}
+
+// pollEvery is poll with its own interval.
+func pollEvery(ctx context.Context, timeout, every time.Duration, fn func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after %s: %w", timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		case <-time.After(every):
+		}
+	}
 }

@@ -554,26 +554,6 @@ func isNode(s string) bool {
 	return false
 }
 
-// poll calls fn until it returns nil or timeout passes (returning fn's last
-// error).
-func poll(ctx context.Context, timeout time.Duration, fn func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s: %w", timeout, err)
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
 // nodeRole asks a node's pgdock-healthcheck whether it is the leader or a
 // replica ("" when neither, with the probes' output).
 func nodeRole(ctx context.Context, st *engine.Stack, svc string) (string, string, error) {

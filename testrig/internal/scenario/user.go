@@ -119,17 +119,9 @@ func runUserCase(ctx context.Context, t *T, uc userCase) {
 	}) {
 		return
 	}
-	if !t.Check(uc.Lane+": reaches healthy", func() error {
-		b, err := bootPostgres(ctx, t, st, service, uc.Lane, bt.Up, false)
-		bt.Watch, bt.Ready, bt.Healthy = b.Watch, b.Ready, b.Healthy
-		return err
-	}) {
-		bt.timeline(t, uc.Lane)
-		t.Mark(uc.Lane, "failed", time.Now())
+	if !bt.checkBoot(ctx, t, st, service, uc.Lane, uc.Lane+": reaches healthy", false, budget.MetricHealthy) {
 		return
 	}
-	bt.timeline(t, uc.Lane)
-	t.Measure(budget.MetricHealthy, bt.Healthy.Sub(bt.Up))
 	t.Check(uc.Lane+": password login over TCP", func() error {
 		addr, err := st.HostAddr(ctx, service, 5432)
 		if err != nil {
