@@ -445,6 +445,25 @@ func copyTree(src, dst string) error {
 	return nil
 }
 
+// waitSyncStandby waits until the leader's PostgreSQL has one synchronous
+// standby and Patroni has recorded it in etcd (its /sync key, on the next HA
+// cycle, up to loop_wait later): only that member may be promoted.
+func (c *patroniCluster) waitSyncStandby(ctx context.Context, leader *patroniNode) error {
+	if err := waitUntil(ctx, 60*time.Second, func() error {
+		out, err := c.psql(ctx, c.dsn(leader), "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")
+		if err == nil && out != "1" {
+			err = fmt.Errorf("%s synchronous standbys", out)
+		}
+		return err
+	}); err != nil {
+		return fmt.Errorf("synchronous standby: %w", err)
+	}
+	if err := waitUntil(ctx, 60*time.Second, func() error { return c.syncStandbyKnown(leader) }); err != nil {
+		return fmt.Errorf("a synchronous standby in Patroni's cluster view: %w", err)
+	}
+	return nil
+}
+
 // syncStandbyKnown is nil once the leader's GET /cluster lists exactly
 // one running member as sync_standby.
 func (c *patroniCluster) syncStandbyKnown(leader *patroniNode) error {
@@ -620,17 +639,8 @@ func (r *rig) patroniOnce(ctx context.Context, etcd *etcdProc, t patroniTiming) 
 	if _, err := c.psql(ctx, c.dsn(leader), "CREATE TABLE bench_w(id int PRIMARY KEY)"); err != nil {
 		return res, fmt.Errorf("create the writer's table: %w", err)
 	}
-	if err := waitUntil(ctx, 60*time.Second, func() error {
-		out, err := c.psql(ctx, c.dsn(leader), "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")
-		if err == nil && out != "1" {
-			err = fmt.Errorf("%s synchronous standbys", out)
-		}
-		return err
-	}); err != nil {
-		return res, fmt.Errorf("synchronous standby: %w", err)
-	}
-	if err := waitUntil(ctx, 60*time.Second, func() error { return c.syncStandbyKnown(leader) }); err != nil {
-		return res, fmt.Errorf("a synchronous standby in Patroni's cluster view: %w", err)
+	if err := c.waitSyncStandby(ctx, leader); err != nil {
+		return res, err
 	}
 	w := c.startWriter(ctx)
 	defer w.stop()
@@ -678,21 +688,10 @@ func (r *rig) patroniOnce(ctx context.Context, etcd *etcdProc, t patroniTiming) 
 		return res, fmt.Errorf("%s rejoining: %w", old.name, err)
 	}
 	res.rejoin = time.Since(restart)
-	if err := waitUntil(ctx, 60*time.Second, func() error {
-		out, err := c.psql(ctx, c.dsn(leader), "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")
-		if err == nil && out != "1" {
-			err = fmt.Errorf("%s synchronous standbys", out)
-		}
-		return err
-	}); err != nil {
-		return res, fmt.Errorf("synchronous standby after the rejoin: %w", err)
-	}
-	// Patroni records the synchronous standby in etcd (its /sync key) on its
-	// next HA cycle, up to loop_wait after PostgreSQL has one; only that
-	// member may be promoted. The kill comes once etcd names one, so that it
+	// The kill comes once etcd names a synchronous standby again, so that it
 	// measures a steady cluster, not the window after a rejoin.
-	if err := waitUntil(ctx, 60*time.Second, func() error { return c.syncStandbyKnown(leader) }); err != nil {
-		return res, fmt.Errorf("a synchronous standby in Patroni's cluster view after the rejoin: %w", err)
+	if err := c.waitSyncStandby(ctx, leader); err != nil {
+		return res, fmt.Errorf("after the rejoin: %w", err)
 	}
 	if err := w.waitAcked(ctx, w.count()+patroniWritesAfter, 60*time.Second); err != nil {
 		return res, fmt.Errorf("writes before the second failover: %w", err)
