@@ -82,12 +82,19 @@ func waitHealth(t *testing.T, p *Plugin, want func(sdk.Health) bool, what string
 	}
 }
 
+// standinServer is a started real PostgreSQL on port with the stand-in
+// Citus functions (standinSQL) installed.
+func standinServer(t *testing.T, port int) *pgserver.Server {
+	t.Helper()
+	s := pgserver.New(t, pgserver.Find(t), port)
+	s.Start()
+	s.Exec(standinSQL)
+	return s
+}
+
 func TestStandinWorkerRegistration(t *testing.T) {
-	e := pgserver.Find(t)
 	ctx := context.Background()
-	worker := pgserver.New(t, e, pgserver.FreePort(t))
-	worker.Start()
-	worker.Exec(standinSQL)
+	worker := standinServer(t, pgserver.FreePort(t))
 	coordPort := pgserver.FreePort(t) // nothing listens there yet
 	env := map[string]string{
 		"CITUS_ROLE": "worker", "CITUS_COORDINATOR_HOST": "127.0.0.1", "CITUS_COORDINATOR_PORT": strconv.Itoa(coordPort),
@@ -111,9 +118,7 @@ func TestStandinWorkerRegistration(t *testing.T) {
 		worker.Strings("SELECT nodeid || ' ' || rolename || ' ' || authinfo FROM citus_standin.pg_dist_authinfo"))
 
 	// The stand-in coordinator comes up: the next attempt registers.
-	coord := pgserver.New(t, e, coordPort)
-	coord.Start()
-	coord.Exec(standinSQL)
+	coord := standinServer(t, coordPort)
 	h = waitHealth(t, p1, func(h sdk.Health) bool { return h.Healthy }, "registration")
 	assert.Equal(t, "true", h.Details["registered"])
 	assert.Equal(t, []string{"citus_add_node(" + node + ")"}, calls(coord))
@@ -149,11 +154,8 @@ func TestStandinWorkerRegistration(t *testing.T) {
 // A wrong password is retried too (the coordinator may not have the role
 // yet) and reported without the password.
 func TestStandinWorkerWrongPassword(t *testing.T) {
-	e := pgserver.Find(t)
 	ctx := context.Background()
-	c := pgserver.New(t, e, pgserver.FreePort(t))
-	c.Start()
-	c.Exec(standinSQL)
+	c := standinServer(t, pgserver.FreePort(t))
 	env := map[string]string{"CITUS_ROLE": "worker", "CITUS_COORDINATOR_HOST": "127.0.0.1", "CITUS_COORDINATOR_PORT": strconv.Itoa(c.Port),
 		"CITUS_COORDINATOR_SSLMODE": "disable", "CITUS_COORDINATOR_PASSWORD": "wrong-secret"}
 	p := standinPlugin("w")
@@ -167,11 +169,8 @@ func TestStandinWorkerWrongPassword(t *testing.T) {
 }
 
 func TestStandinCoordinator(t *testing.T) {
-	e := pgserver.Find(t)
 	ctx := context.Background()
-	c := pgserver.New(t, e, pgserver.FreePort(t))
-	c.Start()
-	c.Exec(standinSQL)
+	c := standinServer(t, pgserver.FreePort(t))
 	env := map[string]string{"CITUS_ROLE": "coordinator", "CITUS_ADVERTISE_HOST": "coord.example"}
 	req := sdk.HookRequest{Env: env, Conn: c.Conn(), Role: sdk.RolePrimary}
 	self := "coord.example:" + strconv.Itoa(c.Port)
