@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/pgdock/pgdock/entrypoint/internal/config"
+	"github.com/pgdock/pgdock/entrypoint/internal/fsutil"
 	"github.com/pgdock/pgdock/entrypoint/internal/gucheck"
 	"github.com/pgdock/pgdock/entrypoint/internal/pgconf"
 	"github.com/pgdock/pgdock/entrypoint/internal/pgversion"
@@ -62,45 +62,11 @@ func (r *runner) checkDataVersion(ctx context.Context) (upgradeFrom *pgversion.M
 	return nil, err
 }
 
-// isMountPoint reports whether path is a mount point of this process's
-// mount namespace (/proc/self/mountinfo; false when that cannot be read).
+// isMountPoint is fsutil.IsMountPoint with an unreadable mountinfo taken
+// as "not a mount point".
 func isMountPoint(path string) bool {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	return mountInfoHas(string(b), path)
-}
-
-// mountInfoHas reports whether a mountinfo text lists path as a mount point
-// (the fifth field, with spaces and the like octal-escaped).
-func mountInfoHas(mountinfo, path string) bool {
-	for _, line := range strings.Split(mountinfo, "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && unescapeMount(f[4]) == path {
-			return true
-		}
-	}
-	return false
-}
-
-// unescapeMount undoes the kernel's \ooo escapes in a mountinfo path.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, "\\") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	m, _ := fsutil.IsMountPoint(path)
+	return m
 }
 
 // upgradeRequested reads PGDOCK_UPGRADE (unset: false).

@@ -258,19 +258,6 @@ func TestValidateRefusesOtherMajor(t *testing.T) {
 	assert.Equal(t, before, snapshot(t, pgdata))
 }
 
-func TestMountInfoHas(t *testing.T) {
-	const mi = `22 1 0:21 / / rw,relatime - overlay overlay rw
-36 22 0:33 / /var/lib/postgresql/data rw,relatime - ext4 /dev/sda1 rw
-37 22 0:34 / /srv/my\040data rw,relatime - ext4 /dev/sda2 rw
-`
-	assert.True(t, mountInfoHas(mi, "/var/lib/postgresql/data"))
-	assert.True(t, mountInfoHas(mi, "/srv/my data"), "octal escapes undone")
-	assert.False(t, mountInfoHas(mi, "/var/lib/postgresql"))
-	assert.False(t, mountInfoHas(mi, "/srv/my\\040data"))
-	assert.Equal(t, `a\b`, unescapeMount(`a\134b`))
-	assert.Equal(t, `tail\04`, unescapeMount(`tail\04`), "a short escape is kept")
-}
-
 // TestPreflightLayout18: the 18 layout with nothing mounted at the old
 // PGDATA passes (this host has no mount there); the refusal itself is
 // pgversion.CheckLayout's, tested there with mounts given.

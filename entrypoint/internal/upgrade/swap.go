@@ -177,30 +177,17 @@ func (o *Options) oldDest(st State) string {
 	return filepath.Join(o.PGData, name)
 }
 
-// isMountPoint reports whether dir is listed as a mount point in
-// /proc/self/mountinfo (a bind mount of a directory of the same file
-// system has the same device number as its parent).
+// isMountPoint reports whether dir (links resolved) is a mount point; an
+// unreadable mountinfo counts as one, so the old cluster is kept inside
+// PGDATA. (A bind mount of a directory of the same file system has the
+// same device number as its parent, hence mountinfo.)
 func isMountPoint(dir string) bool {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return true // unknown: keep the old cluster inside PGDATA
-	}
 	real, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		real = dir
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && unescapeMount(f[4]) == filepath.Clean(real) {
-			return true
-		}
-	}
-	return false
-}
-
-func unescapeMount(s string) string {
-	r := strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`)
-	return r.Replace(s)
+	m, err := fsutil.IsMountPoint(real)
+	return m || err != nil
 }
 
 // topEntries lists PGDATA's entries that belong to the cluster there.
