@@ -144,11 +144,7 @@ func load(env map[string]string) (Config, error) {
 	if len(problems) == 0 {
 		return c, nil
 	}
-	var msgs []string
-	for _, pr := range problems {
-		msgs = append(msgs, pr.Var+": "+pr.Message)
-	}
-	return c, errors.New(strings.Join(msgs, "; "))
+	return c, sdk.ProblemsError(problems)
 }
 
 // Configure contributes max_prepared_transactions in direct mode and, under
@@ -351,11 +347,7 @@ func (p *Plugin) inRecovery(ctx context.Context, c sdk.Conn) (bool, error) {
 		return false, err
 	}
 	defer conn.Close(context.Background())
-	var r bool
-	if err := conn.QueryRow(ctx, InRecovery).Scan(&r); err != nil {
-		return false, fmt.Errorf("pg_is_in_recovery: %w", err)
-	}
-	return r, nil
+	return pglocal.InRecovery(ctx, conn)
 }
 
 // ensureExtension creates db when missing (through the maintenance
@@ -380,7 +372,7 @@ func (p *Plugin) ensureExtension(ctx context.Context, c sdk.Conn, db string) err
 		return err
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, CreateExtension(p.opts.Extension)); err != nil {
+	if _, err := conn.Exec(ctx, pglocal.CreateExtension(p.opts.Extension)); err != nil {
 		return fmt.Errorf("create extension %s in database %q: %w", p.opts.Extension, db, err)
 	}
 	return nil

@@ -29,16 +29,8 @@ func (q SQL) obj(name string) string {
 	return pgx.Identifier{s, name}.Sanitize()
 }
 
-// CreateExtension creates an extension when it is missing.
-func CreateExtension(name string) string {
-	return "CREATE EXTENSION IF NOT EXISTS " + pgx.Identifier{name}.Sanitize()
-}
-
 // DatabaseExists asks whether database $1 exists.
 const DatabaseExists = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1)"
-
-// InRecovery asks whether the server is a replica.
-const InRecovery = "SELECT pg_catalog.pg_is_in_recovery()"
 
 // CreateDatabase creates a database (CREATE DATABASE takes no parameters:
 // the name is a quoted identifier).

@@ -122,7 +122,7 @@ func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Con
 func (p *Plugin) render(env map[string]string, server sdk.Server) (sdk.File, error) {
 	c, problems := Load(env, p.sys)
 	if len(problems) > 0 {
-		return sdk.File{}, problemsError(problems)
+		return sdk.File{}, sdk.ProblemsError(problems)
 	}
 	if server.FilesDir == "" {
 		return sdk.File{}, errors.New("the host gave no files directory for patroni.yml")
@@ -158,7 +158,7 @@ func (p *Plugin) render(env map[string]string, server sdk.Server) (sdk.File, err
 func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sdk.Command, error) {
 	c, problems := Load(req.Env, p.sys)
 	if len(problems) > 0 {
-		return nil, problemsError(problems)
+		return nil, sdk.ProblemsError(problems)
 	}
 	if req.Server.FilesDir == "" {
 		return nil, errors.New("the host gave no files directory for patroni.yml")
@@ -252,14 +252,4 @@ func (p *Plugin) current() (*Config, sdk.Server) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.cfg, p.server
-}
-
-// problemsError joins problems into one error (Validate already reported
-// them; this only guards hooks called without it).
-func problemsError(problems []sdk.Problem) error {
-	var parts []string
-	for _, pr := range problems {
-		parts = append(parts, pr.Var+": "+pr.Message)
-	}
-	return errors.New(strings.Join(parts, "; "))
 }

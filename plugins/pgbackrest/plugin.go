@@ -185,7 +185,7 @@ func restoredByUs(pgdata string) bool {
 func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Configuration, error) {
 	c, problems := Load(req.Env)
 	if len(problems) > 0 {
-		return sdk.Configuration{}, problemsError(problems)
+		return sdk.Configuration{}, sdk.ProblemsError(problems)
 	}
 	replace := false
 	if !req.Server.FirstBoot {
@@ -231,7 +231,7 @@ func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Con
 func (p *Plugin) BootstrapProvide(_ context.Context, req sdk.BootstrapProvideRequest) (*sdk.BootstrapCommand, error) {
 	c, problems := Load(req.Env)
 	if len(problems) > 0 {
-		return nil, problemsError(problems)
+		return nil, sdk.ProblemsError(problems)
 	}
 	p.mu.Lock()
 	paths := p.paths
@@ -315,16 +315,4 @@ func command(ctx context.Context, argv []string, env map[string]string) *exec.Cm
 	}
 	cmd.WaitDelay = 2 * time.Second
 	return cmd
-}
-
-func problemsError(problems []sdk.Problem) error {
-	var errs []error
-	for _, pr := range problems {
-		if pr.Var != "" {
-			errs = append(errs, fmt.Errorf("%s: %s", pr.Var, pr.Message))
-		} else {
-			errs = append(errs, errors.New(pr.Message))
-		}
-	}
-	return errors.Join(errs...)
 }

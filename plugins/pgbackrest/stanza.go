@@ -134,7 +134,5 @@ func isInRecovery(ctx context.Context, c sdk.Conn) (bool, error) {
 		return false, err
 	}
 	defer conn.Close(context.Background())
-	var r bool
-	err = conn.QueryRow(cctx, "SELECT pg_is_in_recovery()").Scan(&r)
-	return r, err
+	return pglocal.InRecovery(cctx, conn)
 }

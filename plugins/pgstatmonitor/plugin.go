@@ -2,7 +2,6 @@ package pgstatmonitor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -234,14 +233,6 @@ func (p *Plugin) load(env map[string]string) (Config, []sdk.Problem) {
 	return Load(env, v, ok)
 }
 
-func problemsError(problems []sdk.Problem) error {
-	var msgs []string
-	for _, pr := range problems {
-		msgs = append(msgs, pr.Var+": "+pr.Message)
-	}
-	return errors.New(strings.Join(msgs, "; "))
-}
-
 // Validate reports every problem of the PG_STAT_MONITOR_* variables.
 func (p *Plugin) Validate(_ context.Context, env map[string]string) ([]sdk.Problem, error) {
 	_, problems := p.load(env)
@@ -252,7 +243,7 @@ func (p *Plugin) Validate(_ context.Context, env map[string]string) ([]sdk.Probl
 func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Configuration, error) {
 	c, problems := p.load(req.Env)
 	if len(problems) > 0 {
-		return sdk.Configuration{}, problemsError(problems)
+		return sdk.Configuration{}, sdk.ProblemsError(problems)
 	}
 	return sdk.Configuration{Settings: c.Settings}, nil
 }
@@ -263,7 +254,7 @@ func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Con
 func (p *Plugin) Bootstrap(ctx context.Context, req sdk.HookRequest) error {
 	c, problems := p.load(req.Env)
 	if len(problems) > 0 {
-		return problemsError(problems)
+		return sdk.ProblemsError(problems)
 	}
 	return p.ensure(ctx, req.Conn, c.Databases[:1], false)
 }
@@ -277,19 +268,13 @@ func (p *Plugin) Started(ctx context.Context, req sdk.HookRequest) error {
 	}
 	c, problems := p.load(req.Env)
 	if len(problems) > 0 {
-		return problemsError(problems)
+		return sdk.ProblemsError(problems)
 	}
 	return p.ensure(ctx, req.Conn, c.Databases, true)
 }
 
-// CreateExtension creates the extension when it is missing.
-func CreateExtension(name string) string {
-	return "CREATE EXTENSION IF NOT EXISTS " + pgx.Identifier{name}.Sanitize()
-}
-
 // Queries the plugin issues.
 const (
-	InRecovery    = "SELECT pg_catalog.pg_is_in_recovery()"
 	ExistingAmong = "SELECT datname::text FROM pg_catalog.pg_database WHERE datname = ANY($1) AND datallowconn"
 )
 
@@ -303,7 +288,7 @@ func (p *Plugin) ensure(ctx context.Context, c sdk.Conn, dbs []string, skipMissi
 			return err
 		}
 		var replica bool
-		err = maint.QueryRow(ctx, InRecovery).Scan(&replica)
+		replica, err = pglocal.InRecovery(ctx, maint)
 		var existing []string
 		if err == nil && !replica {
 			var rows pgx.Rows
@@ -333,7 +318,7 @@ func (p *Plugin) ensure(ctx context.Context, c sdk.Conn, dbs []string, skipMissi
 		if err != nil {
 			return err
 		}
-		_, err = conn.Exec(ctx, CreateExtension(p.extension))
+		_, err = conn.Exec(ctx, pglocal.CreateExtension(p.extension))
 		conn.Close(context.Background())
 		if err != nil {
 			return fmt.Errorf("create extension %s in database %q: %w", p.extension, db, err)

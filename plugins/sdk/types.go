@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"time"
@@ -104,6 +105,24 @@ func (d Description) FilterEnv(env map[string]string) map[string]string {
 type Problem struct {
 	Var     string // environment variable at fault; may be empty
 	Message string
+}
+
+// ProblemsError joins problems into one error, "VAR: message; …" (a
+// problem without a variable is its message alone), for a hook that meets
+// the problems Validate already reported; nil when there are none.
+func ProblemsError(problems []Problem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	parts := make([]string, 0, len(problems))
+	for _, pr := range problems {
+		if pr.Var == "" {
+			parts = append(parts, pr.Message)
+			continue
+		}
+		parts = append(parts, pr.Var+": "+pr.Message)
+	}
+	return errors.New(strings.Join(parts, "; "))
 }
 
 // Server describes the PostgreSQL instance to Configure and ModeCommand.

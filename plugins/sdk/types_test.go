@@ -115,3 +115,29 @@ func TestNewLoggerWritesJSONToStderr(t *testing.T) {
 	assert.Contains(t, buf.String(), `"@level":"info"`)
 	assert.Contains(t, buf.String(), `"k":"v"`)
 }
+
+func TestProblemsError(t *testing.T) {
+	tests := []struct {
+		name     string
+		problems []sdk.Problem
+		want     string
+	}{
+		{"none", nil, ""},
+		{"one", []sdk.Problem{{Var: "A_B", Message: "must be set"}}, "A_B: must be set"},
+		{"several, one without a variable", []sdk.Problem{{Var: "A", Message: "bad"}, {Message: "cycle"}}, "A: bad; cycle"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := sdk.ProblemsError(tt.problems)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("want nil, got %v", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("want %q, got %v", tt.want, err)
+			}
+		})
+	}
+}
