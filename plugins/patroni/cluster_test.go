@@ -657,7 +657,16 @@ func TestClusterETCDOutage(t *testing.T) {
 		return nil
 	})
 	t.Logf("etcd down: no primary %s after etcd stopped (ttl %d s)", time.Since(stopped).Round(100*time.Millisecond), clusterTTL)
-	h := HealthOf(context.Background(), leader.rest, leader.name)
+	// Patroni demotes by restarting PostgreSQL read-only: its REST API says
+	// "starting" until the next HA cycle sees the replica up.
+	var h sdk.Health
+	waitFor(t, "Patroni reports the demoted PostgreSQL running", 15*time.Second, func() error {
+		h = HealthOf(context.Background(), leader.rest, leader.name)
+		if h.Details["state"] != "running" {
+			return fmt.Errorf("state %q", h.Details["state"])
+		}
+		return nil
+	})
 	assert.Equal(t, "replica", h.Details["role"], "health details: %v", h.Details)
 	assert.Equal(t, "running", h.Details["state"], "PostgreSQL keeps running read-only: %v", h.Details)
 
