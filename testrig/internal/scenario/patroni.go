@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -469,7 +470,8 @@ func (r *patroniRun) writesSurvive(ctx context.Context, what, newLeader string, 
 }
 
 // waitStreaming waits until leader streams to want replicas, one of them
-// the synchronous standby (Patroni's synchronous mode).
+// the synchronous standby (Patroni's synchronous mode), and Patroni has
+// recorded that standby (syncStandbyKnown).
 func waitStreaming(ctx context.Context, st *engine.Stack, leader, password string, want int, timeout time.Duration) error {
 	c, err := dial(ctx, st, leader, password)
 	if err != nil {
@@ -485,8 +487,47 @@ func waitStreaming(ctx context.Context, st *engine.Stack, leader, password strin
 		if streaming != want || sync != 1 {
 			return fmt.Errorf("%s: %d streaming replicas (%d synchronous), want %d with 1 synchronous", leader, streaming, sync, want)
 		}
-		return nil
+		return syncStandbyKnown(ctx, st, leader)
 	})
+}
+
+// clusterScript prints the JSON of Patroni's GET /cluster on the node's
+// own REST API (python3 is in the image with Patroni; REST auth, when set,
+// covers only the unsafe methods).
+const clusterScript = `import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:8008/cluster", timeout=3).read().decode())`
+
+// syncStandbyKnown is nil once Patroni's view of the cluster (GET /cluster
+// on the leader, from etcd) names exactly one running sync_standby. In
+// synchronous mode only that member may be promoted, and Patroni records
+// a new synchronous standby in etcd's /sync a HA cycle after PostgreSQL
+// starts using it: a leader lost inside that window leaves no member
+// allowed to take over (seen: a network cut ~0.2 s after a rejoin left the
+// cluster leaderless for over 60 s).
+func syncStandbyKnown(ctx context.Context, st *engine.Stack, leader string) error {
+	out, code, err := st.Exec(ctx, leader, "", "python3", "-c", clusterScript)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("%s: GET /cluster: exit %d: %s", leader, code, strings.TrimSpace(out))
+	}
+	var cl struct {
+		Members []struct{ Name, Role, State string }
+	}
+	if err := json.Unmarshal([]byte(out), &cl); err != nil {
+		return fmt.Errorf("%s: GET /cluster: %w", leader, err)
+	}
+	var sync []string
+	for _, m := range cl.Members {
+		if m.Role == "sync_standby" && (m.State == "running" || m.State == "streaming") {
+			sync = append(sync, m.Name)
+		}
+	}
+	if len(sync) != 1 {
+		return fmt.Errorf("%s: Patroni's cluster view names %d running synchronous standbys %v, want 1", leader, len(sync), sync)
+	}
+	return nil
 }
 
 // waitRole waits until pgdock-healthcheck <role> passes on svc.
