@@ -210,6 +210,10 @@ func TestInitdbOptions(t *testing.T) {
 		{"--data-checksums", "", []any{map[string]string{"encoding": "UTF8"}, "data-checksums"}, ""},
 		{"-k -E LATIN1 --lc-collate=C", "en_US.utf8", []any{"data-checksums", map[string]string{"encoding": "LATIN1"}, map[string]string{"lc-collate": "C"}}, ""},
 		{"--locale C --auth-host=md5", "x", []any{map[string]string{"encoding": "UTF8"}, map[string]string{"locale": "C"}, map[string]string{"auth-host": "md5"}}, ""},
+		{"--no-data-checksums", "", []any{map[string]string{"encoding": "UTF8"}, "no-data-checksums"}, ""}, // PostgreSQL 18
+		{"--no-sync-data-files -T german", "", []any{map[string]string{"encoding": "UTF8"}, "no-sync-data-files", map[string]string{"text-search-config": "german"}}, ""},
+		{"--locale-provider=builtin --builtin-locale=C.UTF-8 --sync-method=syncfs", "", []any{map[string]string{"encoding": "UTF8"},
+			map[string]string{"locale-provider": "builtin"}, map[string]string{"builtin-locale": "C.UTF-8"}, map[string]string{"sync-method": "syncfs"}}, ""}, // PostgreSQL 17
 		{"--pgdata=/x", "", nil, "PGDATA"},
 		{"--nosync", "", nil, "refuses"},
 		{"--frobnicate", "", nil, "not known"},

@@ -11,12 +11,14 @@ var initdbValued = map[string]bool{
 	"lc-monetary": true, "lc-numeric": true, "lc-time": true, "auth": true, "auth-host": true,
 	"auth-local": true, "waldir": true, "wal-segsize": true, "text-search-config": true,
 	"locale-provider": true, "icu-locale": true, "icu-rules": true, "set": true,
+	"builtin-locale": true, "sync-method": true, // PostgreSQL 17
 }
 
 // initdb options without a value.
 var initdbFlags = map[string]bool{
 	"data-checksums": true, "no-locale": true, "noclean": true, "no-clean": true,
 	"no-instructions": true, "allow-group-access": true, "debug": true,
+	"no-data-checksums": true, "no-sync-data-files": true, // PostgreSQL 18
 }
 
 // Options Patroni sets itself or refuses, with what to use instead.
@@ -30,7 +32,7 @@ var initdbRefused = map[string]string{
 var initdbShort = map[string]string{
 	"-E": "encoding", "-A": "auth", "-X": "waldir", "-k": "data-checksums", "-D": "pgdata",
 	"-U": "username", "-W": "pwprompt", "-N": "nosync", "-S": "sync-only", "-n": "noclean",
-	"-d": "debug", "-g": "allow-group-access", "-c": "set", "-L": "",
+	"-d": "debug", "-g": "allow-group-access", "-c": "set", "-T": "text-search-config", "-L": "",
 }
 
 // InitdbOptions turns POSTGRES_INITDB_ARGS (already split into words) into

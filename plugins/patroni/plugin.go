@@ -167,7 +167,18 @@ func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sd
 	if err != nil {
 		return nil, err
 	}
-	f, err := Render(c, InputFrom(req.Server, bin, req.Env[EnvLogLevel], req.Merged))
+	in := InputFrom(req.Server, bin, req.Env[EnvLogLevel], req.Merged)
+	doc, err := Build(c, in)
+	if err != nil {
+		return nil, err
+	}
+	if len(doc.Dropped) > 0 {
+		p.log.Info("settings not passed to Patroni: it does not know them and would remove them (Debian-only parameters; the server keeps its default)", "settings", strings.Join(doc.Dropped, ","))
+	}
+	if doc.Bootstrap.Method != "" {
+		p.log.Info("bootstrap method contributed: a new cluster is created by it instead of initdb", "method", doc.Bootstrap.Method)
+	}
+	f, err := Render(c, in)
 	if err != nil {
 		return nil, err
 	}

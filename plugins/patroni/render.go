@@ -2,7 +2,6 @@ package patroni
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -39,6 +38,13 @@ var patroniOwned = []string{
 	"cluster_name", "shared_preload_libraries",
 }
 
+// patroniDropped are parameters Patroni 3.0 does not know and removes from
+// its configuration with a warning ("Removing unexpected parameter") on
+// every start and reload: they are not passed to it. output_plugin_libraries
+// is a Debian-only parameter the images set (POSTGRESQL_CONFIG_OUTPUT_PLUGIN_LIBRARIES);
+// under Patroni the server keeps Debian's default (pgoutput, test_decoding).
+var patroniDropped = []string{"output_plugin_libraries"}
+
 // Section is configuration another plugin contributes for Patroni (Citus's
 // `citus:`), merged at the top level of patroni.yml.
 type Section struct {
@@ -68,7 +74,9 @@ type Document struct {
 	Bootstrap Bootstrap      `yaml:"bootstrap"`
 	Postgres  Postgres       `yaml:"postgresql"`
 	Watchdog  Watchdog       `yaml:"watchdog"`
-	Extra     map[string]any `yaml:",inline"` // contributed sections
+	Extra     map[string]any `yaml:",inline"` // contributed top-level sections
+	// Dropped are settings not passed to Patroni (see patroniDropped).
+	Dropped []string `yaml:"-"`
 }
 
 // Log is Patroni's log section (Patroni logs to stderr, the container log).
@@ -97,8 +105,11 @@ type Etcd3 struct {
 // Bootstrap is applied once, when Patroni initialises the cluster.
 type Bootstrap struct {
 	DCS           DCS    `yaml:"dcs"`
+	Method        string `yaml:"method,omitempty"` // a contributed bootstrap method; empty = initdb
 	Initdb        []any  `yaml:"initdb"`
 	PostBootstrap string `yaml:"post_bootstrap"`
+	// Methods holds bootstrap.<method> of a contributed bootstrap method.
+	Methods map[string]BootstrapMethod `yaml:",inline"`
 }
 
 // DCS is the cluster-wide dynamic configuration Patroni stores in etcd.
@@ -133,6 +144,9 @@ type Postgres struct {
 	PGIdent              []string          `yaml:"pg_ident"`
 	CreateReplicaMethods []string          `yaml:"create_replica_methods"`
 	Basebackup           []any             `yaml:"basebackup"`
+	RecoveryConf         RecoveryConf      `yaml:"recovery_conf,omitempty"`
+	// Methods holds postgresql.<method> of contributed replica methods.
+	Methods map[string]ReplicaMethod `yaml:",inline"`
 }
 
 // Authentication holds the roles Patroni uses. pg_rewind runs as the
@@ -156,8 +170,15 @@ func Build(c Config, in Input) (*Document, error) {
 	listenAddrs := "*"
 	local := map[string]string{}
 	dcs := map[string]string{}
+	contrib, err := ParseSections(in.Sections)
+	if err != nil {
+		return nil, err
+	}
+	var dropped []string
 	for _, s := range in.Settings {
 		switch {
+		case slices.Contains(patroniDropped, s.Name):
+			dropped = append(dropped, s.Name)
 		case s.Name == "listen_addresses":
 			listenAddrs = strings.ReplaceAll(s.Value, " ", "")
 		case slices.Contains(patroniOwned, s.Name):
@@ -213,30 +234,21 @@ func Build(c Config, in Input) (*Document, error) {
 			Parameters:           local,
 			PGHBA:                HBA(c, in.HBARules),
 			PGIdent:              []string{IdentMap + " postgres " + c.Superuser, IdentMap + " root " + c.Superuser},
-			CreateReplicaMethods: []string{"basebackup"},
+			CreateReplicaMethods: append(slices.Clone(contrib.ReplicaMethods), "basebackup"),
 			Basebackup:           []any{map[string]string{"checkpoint": "fast"}},
+			RecoveryConf:         contrib.RecoveryConf,
+			Methods:              contrib.ReplicaOptions,
 		},
 		Watchdog: Watchdog{Mode: "off"},
+		Extra:    contrib.TopLevel,
+		Dropped:  dropped,
+	}
+	if contrib.Bootstrap != "" {
+		doc.Bootstrap.Method = contrib.Bootstrap
+		doc.Bootstrap.Methods = map[string]BootstrapMethod{contrib.Bootstrap: contrib.BootstrapMethod}
 	}
 	if c.RESTUsername != "" {
 		doc.RESTAPI.Auth = &Auth{Username: c.RESTUsername, Password: c.RESTPassword}
-	}
-	own := []string{"scope", "name", "log", "restapi", "etcd3", "bootstrap", "postgresql", "watchdog"}
-	for _, s := range in.Sections {
-		if slices.Contains(own, s.Name) || s.Name == "" {
-			return nil, fmt.Errorf("contributed section %q: pgdock renders that section itself", s.Name)
-		}
-		if _, dup := doc.Extra[s.Name]; dup {
-			return nil, fmt.Errorf("contributed section %q: contributed twice", s.Name)
-		}
-		var v any
-		if err := json.Unmarshal(s.Content, &v); err != nil {
-			return nil, fmt.Errorf("contributed section %q: not JSON: %w", s.Name, err)
-		}
-		if doc.Extra == nil {
-			doc.Extra = map[string]any{}
-		}
-		doc.Extra[s.Name] = v
 	}
 	return doc, nil
 }
