@@ -85,8 +85,12 @@ func toFloat(v any) float64 {
 }
 
 func TestContributedSectionsRefused(t *testing.T) {
-	rm := func(name, content string) Section { return Section{Name: "replica_method:" + name, Content: []byte(content)} }
-	bm := func(name, content string) Section { return Section{Name: "bootstrap_method:" + name, Content: []byte(content)} }
+	rm := func(name, content string) Section {
+		return Section{Name: "replica_method:" + name, Content: []byte(content)}
+	}
+	bm := func(name, content string) Section {
+		return Section{Name: "bootstrap_method:" + name, Content: []byte(content)}
+	}
 	tests := []struct {
 		name     string
 		sections []Section
