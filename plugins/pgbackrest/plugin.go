@@ -2,6 +2,7 @@ package pgbackrest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -82,7 +83,7 @@ func (p *Plugin) Describe(context.Context) (sdk.Description, error) {
 		{Name: EnvPostgresUser, Description: "superuser role pgBackRest connects as"},
 		{Name: envWalLevel, Description: "checked: archiving needs wal_level replica or logical"},
 		{Name: envArchiveMode, Description: "checked: archiving needs archive_mode on"},
-		{Name: envPatroni, Description: "checked: a restore on boot is not offered in Patroni mode yet"},
+		{Name: envPatroni, Description: "Patroni mode: replica creation, recovery and the restore on boot go through Patroni (contributed sections)"},
 		{Name: envAWSRoleARN, Description: "passed to pgBackRest with PGBACKREST_REPO_S3_KEY_TYPE=web-id"},
 		{Name: envAWSTokenFile, Description: "passed to pgBackRest with PGBACKREST_REPO_S3_KEY_TYPE=web-id"},
 	}
@@ -132,13 +133,37 @@ func (p *Plugin) Validate(ctx context.Context, env map[string]string) ([]sdk.Pro
 			}
 		}
 	}
-	if msg := restoreConflict(c); msg != "" {
+	if patroniMode(env) {
+		problems = append(problems, patroniProblems(c)...)
+	} else if msg := restoreConflict(c); msg != "" {
 		problems = append(problems, sdk.Problem{Var: EnvRestore, Message: msg})
 	}
-	if b, err := sdk.ParseBool(env[envPatroni]); err == nil && b && c.Restore {
-		problems = append(problems, sdk.Problem{Var: EnvRestore, Message: "a restore on boot is not offered in Patroni mode yet (Patroni owns the bootstrap); restore without PATRONI_ENABLE, then start the cluster with it"})
-	}
 	return problems, nil
+}
+
+// patroniMode reports PATRONI_ENABLE=true: Patroni creates the cluster
+// and its replicas, and the plugin contributes its parts to patroni.yml.
+func patroniMode(env map[string]string) bool {
+	b, err := sdk.ParseBool(env[envPatroni])
+	return err == nil && b
+}
+
+// patroniProblems are the restore options that have no meaning under
+// Patroni. Patroni restores only when it creates a new cluster (the node
+// that bootstraps an uninitialised PATRONI_SCOPE with an empty PGDATA) and
+// completes that bootstrap only once recovery has ended.
+func patroniProblems(c Config) []sdk.Problem {
+	var out []sdk.Problem
+	if c.RestoreForce {
+		out = append(out, sdk.Problem{Var: EnvRestoreForce, Message: "is not offered in Patroni mode: Patroni restores only when it creates a new cluster, never over existing data. To restore an existing cluster, stop every member, remove it from etcd (patronictl remove <PATRONI_SCOPE>) or use a new PATRONI_SCOPE, empty the data directories and start with PGBACKREST_RESTORE=true"})
+	}
+	if a := c.RestoreAction; a == "pause" || a == "shutdown" {
+		out = append(out, sdk.Problem{Var: EnvRestoreAction, Message: fmt.Sprintf("%s is not offered in Patroni mode: Patroni completes a restore only when recovery ends (promote)", a)})
+	}
+	if t := c.RestoreType; t == "standby" || t == "preserve" {
+		out = append(out, sdk.Problem{Var: EnvRestoreType, Message: fmt.Sprintf("%s is not offered in Patroni mode: the restored node becomes the new cluster's leader, and Patroni writes the recovery settings itself", t)})
+	}
+	return out
 }
 
 // restoreConflict refuses PGBACKREST_RESTORE=true with a PGDATA that holds
@@ -187,8 +212,14 @@ func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Con
 	if len(problems) > 0 {
 		return sdk.Configuration{}, sdk.ProblemsError(problems)
 	}
+	patroni := patroniMode(req.Env)
+	if patroni {
+		if problems := patroniProblems(c); len(problems) > 0 {
+			return sdk.Configuration{}, sdk.ProblemsError(problems)
+		}
+	}
 	replace := false
-	if !req.Server.FirstBoot {
+	if !req.Server.FirstBoot && !patroni {
 		c.PGData = req.Server.PGData
 		if msg := restoreConflict(c); msg != "" {
 			return sdk.Configuration{}, errors.New(EnvRestore + ": " + msg)
@@ -219,13 +250,70 @@ func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Con
 	if replace {
 		p.log.Warn("PGBACKREST_RESTORE_FORCE=true: asking the entrypoint to move the existing cluster aside and restore", "pgdata", c.PGData)
 	}
-	return sdk.Configuration{
+	out := sdk.Configuration{
 		Settings:       paths.Settings(c),
 		Files:          []sdk.File{{Path: ConfName, Content: conf, Mode: ConfMode}},
 		Jobs:           paths.Jobs(c),
 		WantsBootstrap: (c.Restore && req.Server.FirstBoot) || replace,
-	}, nil
+	}
+	if patroni {
+		out.Sections, err = paths.PatroniSections(c, req.Server.FirstBoot)
+		if err != nil {
+			return sdk.Configuration{}, err
+		}
+		if c.Restore && !req.Server.FirstBoot {
+			p.log.Info("PGBACKREST_RESTORE is set but this node has data: Patroni restores only when it creates a new cluster (an empty PGDATA and an uninitialised PATRONI_SCOPE); nothing is restored")
+		}
+	}
+	return out, nil
 }
+
+// PatroniSections are the plugin's parts of patroni.yml (see
+// plugins/patroni, contrib.go): with archiving, pgBackRest as the first
+// replica-creation method (basebackup stays the fallback, e.g. before the
+// first backup) and archive-get as the replicas' restore_command; on a
+// first boot with PGBACKREST_RESTORE=true, the restore as Patroni's
+// bootstrap method (used only if this node creates the cluster).
+//
+// Every command runs through env -i with the rendered configuration:
+// secrets stay in the 0640 file, never in patroni.yml or a command line.
+func (p Paths) PatroniSections(c Config, firstBoot bool) ([]sdk.Section, error) {
+	var out []sdk.Section
+	add := func(name string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("section %s: %w", name, err)
+		}
+		out = append(out, sdk.Section{Target: patroniPlugin, Name: name, Content: b})
+		return nil
+	}
+	if c.ArchiveEnable {
+		rc, err := p.RestoreCommand(c)
+		if err != nil {
+			return nil, err
+		}
+		if err := add("replica_method:"+Name, map[string]any{"command": p.ReplicaCommand(c), "keep_data": true, "no_params": true}); err != nil {
+			return nil, err
+		}
+		if err := add("recovery_conf", map[string]string{"restore_command": rc}); err != nil {
+			return nil, err
+		}
+	}
+	if c.Restore && firstBoot {
+		rec, err := p.PatroniRecoveryConf(c)
+		if err != nil {
+			return nil, err
+		}
+		if err := add("bootstrap_method:"+Name, map[string]any{"command": p.PatroniRestoreCommand(c), "no_params": true,
+			"keep_existing_recovery_conf": false, "recovery_conf": rec}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// patroniPlugin is the target of the sections.
+const patroniPlugin = "patroni"
 
 // BootstrapProvide returns the restore into the host's staging directory.
 func (p *Plugin) BootstrapProvide(_ context.Context, req sdk.BootstrapProvideRequest) (*sdk.BootstrapCommand, error) {
@@ -255,6 +343,9 @@ func (p *Plugin) Started(ctx context.Context, req sdk.HookRequest) error {
 	p.conn, p.role, p.started = &conn, req.Role, time.Now()
 	p.mu.Unlock()
 	p.startLoop()
+	if p.stanzaOK() {
+		return nil // created by this first boot's Bootstrap hook
+	}
 	return p.onRole(ctx, req.Role)
 }
 

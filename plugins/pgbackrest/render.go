@@ -149,16 +149,32 @@ func (p Paths) RestoreCommand(c Config) (string, error) {
 }
 
 func (p Paths) walCommand(c Config, command, args string) string {
-	parts := []string{envBinary, "-i"}
+	return shellJoin(p.envArgv(c, p.base(c))) + " " + command + " " + args
+}
+
+// envArgv prefixes argv with env -i (and the variables pgBackRest reads
+// from its environment by design), for command lines another program runs
+// with its own environment: PostgreSQL (archive_command, restore_command)
+// and Patroni (replica and bootstrap methods).
+func (p Paths) envArgv(c Config, argv []string) []string {
+	out := []string{envBinary, "-i"}
 	for _, k := range []string{envAWSRoleARN, envAWSTokenFile} {
 		if v, ok := c.WebIdentity[k]; ok {
-			parts = append(parts, shellQuote(k+"="+v))
+			out = append(out, k+"="+v)
 		}
 	}
-	for _, a := range p.base(c) {
-		parts = append(parts, shellQuote(a))
+	return append(out, argv...)
+}
+
+// shellJoin quotes each word for /bin/sh (PostgreSQL runs archive_command
+// with it; Patroni splits its method commands with Python's shlex, which
+// follows the same quoting).
+func shellJoin(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = shellQuote(a)
 	}
-	return strings.Join(append(parts, command, args), " ")
+	return strings.Join(q, " ")
 }
 
 // Settings are the PostgreSQL settings archiving needs; none when
@@ -278,4 +294,59 @@ func (c Config) RestoreMarker() string {
 		m += " target-action=" + a
 	}
 	return m
+}
+
+// ReplicaCommand is Patroni's pgbackrest replica-creation method: a delta
+// restore of the newest backup into PGDATA (pg1-path of the rendered file)
+// as a standby, through env -i like every pgbackrest process. Patroni then
+// starts it as a replica of the leader (primary_conninfo, and
+// restore_command from postgresql.recovery_conf).
+func (p Paths) ReplicaCommand(c Config) string {
+	return shellJoin(p.envArgv(c, append(p.base(c), "--log-level-console=info", "--type=standby", "--delta", "restore")))
+}
+
+// PatroniRestoreCommand is the restore Patroni runs as its bootstrap
+// method into PGDATA (empty: Patroni bootstraps only an empty data
+// directory). The backup set is chosen as in direct mode (--set, or by
+// the target time); the recovery settings are Patroni's
+// (PatroniRecoveryConf), so none is passed to pgBackRest.
+func (p Paths) PatroniRestoreCommand(c Config) string {
+	a := append(p.base(c), "--log-level-console=info")
+	if c.RestoreSet != "" {
+		a = append(a, "--set="+c.RestoreSet)
+	}
+	if c.RestoreType != "" {
+		a = append(a, "--type="+c.RestoreType)
+	}
+	if c.RestoreTarget != "" {
+		a = append(a, "--target="+c.restoreTarget())
+	}
+	return shellJoin(p.envArgv(c, append(a, "restore")))
+}
+
+// PatroniRecoveryConf is the recovery Patroni writes after the bootstrap
+// restore: restore_command (archive-get) and the point-in-time target.
+// Patroni waits for the end of recovery (promote) before it completes the
+// bootstrap.
+func (p Paths) PatroniRecoveryConf(c Config) (map[string]string, error) {
+	rc, err := p.RestoreCommand(c)
+	if err != nil {
+		return nil, err
+	}
+	r := map[string]string{"restore_command": rc}
+	switch c.RestoreType {
+	case "immediate":
+		r["recovery_target"] = "immediate"
+	case "time":
+		r["recovery_target_time"] = c.restoreTarget()
+	case "xid", "lsn", "name":
+		r["recovery_target_"+c.RestoreType] = c.RestoreTarget
+	}
+	if a := c.restoreAction(); a != "" {
+		r["recovery_target_action"] = a
+	}
+	if c.RestoreTimeline != "" {
+		r["recovery_target_timeline"] = c.RestoreTimeline
+	}
+	return r, nil
 }

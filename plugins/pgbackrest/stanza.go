@@ -9,6 +9,7 @@ import (
 	"github.com/pgdock/pgdock/plugins/sdk"
 	"github.com/pgdock/pgdock/plugins/sdk/pglocal"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,6 +31,13 @@ const exitDBMismatch = 28
 // kept for the health probe; the returned error carries pgBackRest's
 // message.
 func (p *Plugin) ensureStanza(ctx context.Context) error {
+	return p.ensureStanzaOn(ctx, nil)
+}
+
+// ensureStanzaOn is ensureStanza against the server at conn (the first
+// boot's temporary server listens on a socket directory of its own); nil
+// is the server the rendered configuration names.
+func (p *Plugin) ensureStanzaOn(ctx context.Context, conn *sdk.Conn) error {
 	p.mu.Lock()
 	c, paths := p.cfg, p.paths
 	if p.stanza.Running {
@@ -39,25 +47,52 @@ func (p *Plugin) ensureStanza(ctx context.Context) error {
 	p.stanza.Running = true
 	p.mu.Unlock()
 
-	err := p.runLogged(ctx, paths.StanzaArgv(*c, "stanza-create"), c.Env())
+	argv := func(command string) []string {
+		a := paths.StanzaArgv(*c, command)
+		if conn != nil && conn.SocketDir != "" {
+			// before the command, which is last
+			a = append(a[:len(a)-1:len(a)-1], "--pg1-socket-path="+conn.SocketDir, "--pg1-port="+strconv.Itoa(conn.Port), command)
+		}
+		return a
+	}
+	err := p.runLogged(ctx, argv("stanza-create"), c.Env())
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == exitDBMismatch {
 		p.log.Warn("the stanza belongs to another database version; running stanza-upgrade", "stanza", c.Stanza)
-		err = p.runLogged(ctx, paths.StanzaArgv(*c, "stanza-upgrade"), c.Env())
+		err = p.runLogged(ctx, argv("stanza-upgrade"), c.Env())
 	}
+	// A stop is not a failure: the server is going away, and the next
+	// start (or promotion) runs stanza-create again.
+	stopped := err != nil && errors.Is(ctx.Err(), context.Canceled)
 	p.mu.Lock()
-	p.stanza = stanzaState{OK: err == nil, At: time.Now()}
-	if err != nil {
-		p.stanza.Err = err.Error()
+	switch {
+	case stopped:
+		p.stanza = stanzaState{}
+	default:
+		p.stanza = stanzaState{OK: err == nil, At: time.Now()}
+		if err != nil {
+			p.stanza.Err = err.Error()
+		}
 	}
 	p.mu.Unlock()
 	p.poke()
-	if err != nil {
+	switch {
+	case stopped:
+		p.log.Info("stanza-create interrupted: the server is stopping; it runs again at the next start", "stanza", c.Stanza)
+		return fmt.Errorf("stanza %s: interrupted by the stop: %w", c.Stanza, ctx.Err())
+	case err != nil:
 		p.log.Error("stanza-create failed; archiving and backups fail until it succeeds (retried every minute on the primary)", "stanza", c.Stanza, "error", err)
 		return fmt.Errorf("stanza %s: %w", c.Stanza, err)
 	}
 	p.log.Info("stanza ready", "stanza", c.Stanza)
 	return nil
+}
+
+// stanzaOK reports whether this process already created the stanza.
+func (p *Plugin) stanzaOK() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stanza.OK
 }
 
 // runLogged runs a pgbackrest command, logs its output line by line and
@@ -99,21 +134,44 @@ func (e *runError) Unwrap() error { return e.err }
 // WAL while it already answers read-only queries. With
 // PGBACKREST_RESTORE_TARGET_ACTION=pause or shutdown, or a standby restore,
 // recovery does not end by itself and nothing is waited for.
+//
+// Then, on the primary this first boot made, it creates the stanza before
+// anything is archived: the first WAL segment is completed (and handed to
+// archive_command) when the temporary server stops, and archive-push
+// into a stanza that does not exist yet fails with pgBackRest's ERROR
+// [103]. Under Patroni this hook runs in the post-bootstrap callback, on
+// the node that created the cluster, before Patroni reports it ready. A
+// failure is logged and retried later, as in Started, unless
+// PGBACKREST_STANZA_CREATE_FATAL=true.
 func (p *Plugin) Bootstrap(ctx context.Context, req sdk.HookRequest) error {
 	p.mu.Lock()
 	c := p.cfg
 	p.mu.Unlock()
-	if c == nil || !c.Restore {
+	if c == nil {
 		return nil
 	}
-	if a := c.restoreAction(); a == "pause" || a == "shutdown" || c.RestoreType == "standby" {
-		p.log.Info("recovery continues after the first boot (target action " + a + ", type " + c.RestoreType + ")")
-		return nil
+	if c.Restore {
+		if a := c.restoreAction(); a == "pause" || a == "shutdown" || c.RestoreType == "standby" {
+			p.log.Info("recovery continues after the first boot (target action " + a + ", type " + c.RestoreType + ")")
+			return nil
+		}
+		if err := p.waitRecovery(ctx, req.Conn); err != nil {
+			return err
+		}
 	}
+	conn := req.Conn
+	if err := p.ensureStanzaOn(ctx, &conn); err != nil && c.StanzaCreateFatal {
+		return err
+	}
+	return nil
+}
+
+// waitRecovery waits until the server at conn has left recovery.
+func (p *Plugin) waitRecovery(ctx context.Context, conn sdk.Conn) error {
 	start := time.Now()
 	p.log.Info("waiting for the restored cluster to finish recovery")
 	for {
-		inRecovery, err := isInRecovery(ctx, req.Conn)
+		inRecovery, err := isInRecovery(ctx, conn)
 		if err == nil && !inRecovery {
 			p.log.Info("recovery finished", "took", time.Since(start).Round(time.Millisecond).String())
 			return nil

@@ -7,9 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgdock/pgdock/plugins/sdk"
 )
 
 // fakePgbackrest writes a pgbackrest stand-in that records its commands
@@ -56,4 +59,35 @@ func TestEnsureStanzaFailureIsKept(t *testing.T) {
 	assert.Contains(t, err.Error(), "ERROR: [028]")
 	assert.False(t, p.stanza.OK)
 	assert.Contains(t, p.stanza.Err, "exit status 41")
+}
+
+// TestEnsureStanzaStopIsNotAFailure: a stop during stanza-create leaves no
+// failure in health, and the temporary server's socket is passed on.
+func TestEnsureStanzaStopIsNotAFailure(t *testing.T) {
+	dir := t.TempDir()
+	args := filepath.Join(dir, "args")
+	bin := filepath.Join(dir, "pgbackrest")
+	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\necho \"$@\" > "+args+"\nexec sleep 30\n"), 0o755))
+	p := stanzaPlugin(t, bin)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for {
+			if _, err := os.Stat(args); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	err := p.ensureStanzaOn(ctx, &sdk.Conn{SocketDir: "/tmp/boot", Port: 5433})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "interrupted by the stop")
+	assert.False(t, p.stanza.OK)
+	assert.True(t, p.stanza.At.IsZero(), "no failed stanza-create recorded")
+	assert.Empty(t, p.stanza.Err)
+	h := report(*p.cfg, sdk.RolePrimary, time.Now(), p.stanza, infoState{}, archiverState{}, nil, time.Now())
+	assert.NotContains(t, h.Message, "stanza-create failed")
+	got, err := os.ReadFile(args)
+	require.NoError(t, err)
+	assert.Contains(t, string(got), "--pg1-socket-path=/tmp/boot --pg1-port=5433 stanza-create")
 }
