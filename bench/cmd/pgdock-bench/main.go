@@ -31,8 +31,8 @@ func main() {
 	flag.IntVar(&cfg.PatroniRuns, "patroni-runs", bench.DefaultPatroniRuns, "three-node clusters formed per Patroni timing (defaults, tuned); each measures start, two failovers and lost writes")
 	flag.IntVar(&cfg.Backup.Scale, "backup-scale", bench.DefaultBackupScale, "pgbench -i -s of the backed-up database (about 15 MiB per unit; 70 is about 1 GiB)")
 	flag.IntVar(&cfg.Backup.Runs, "backup-runs", bench.DefaultBackupRuns, "full backups and restores per side (pgBackRest with the plugin's defaults, pgBackRest tuned, pg_basebackup)")
-	flag.IntVar(&cfg.Backup.ProcessMax, "backup-process-max", bench.DefaultBackupProcessMax(), "pgBackRest process-max of the tuned side (default: the number of CPUs); the other side runs the plugin's defaults")
-	flag.StringVar(&cfg.Backup.Compress, "backup-compress", bench.DefaultBackupCompress, "pgBackRest compress-type of the tuned side: none, bz2, gz, lz4, zst")
+	flag.IntVar(&cfg.Backup.ProcessMax, "backup-process-max", bench.DefaultBackupProcessMax(), "pgBackRest process-max of the side with the plugin's defaults (default: the number of CPUs, as the plugin); the other side runs pgBackRest's own defaults (1, gz)")
+	flag.StringVar(&cfg.Backup.Compress, "backup-compress", bench.DefaultBackupCompress, "pgBackRest compress-type of the side with the plugin's defaults (lz4, as the plugin): none, bz2, gz, lz4, zst")
 	flag.StringVar(&cfg.KeepLogs, "keep-logs", "", "where the logs of a failed Patroni cluster run are copied (default: logs/ beside -out)")
 	flag.Parse()
 	if cfg.KeepLogs == "" {

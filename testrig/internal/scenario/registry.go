@@ -10,6 +10,7 @@ func Registry() []Scenario {
 		User(),
 		Sleep(),
 		Monitoring(),
+		Patroni(),
 	}
 }
 
@@ -17,7 +18,6 @@ func Registry() []Scenario {
 // patroni`): built but not yet part of the default run, or in progress.
 func Optional() []Scenario {
 	return []Scenario{
-		Patroni(),
 		Backup(),
 		Citus(),
 		Upgrade(),
