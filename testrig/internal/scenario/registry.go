@@ -11,14 +11,14 @@ func Registry() []Scenario {
 		Sleep(),
 		Monitoring(),
 		Patroni(),
+		Backup(),
 	}
 }
 
 // Optional lists the scenarios that run only when named (`testrig run
-// patroni`): built but not yet part of the default run, or in progress.
+// upgrade`): built but not yet part of the default run, or in progress.
 func Optional() []Scenario {
 	return []Scenario{
-		Backup(),
 		Citus(),
 		Upgrade(),
 	}
