@@ -158,6 +158,10 @@ func TestPgbackrestFullCycle(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	s.exec("INSERT INTO t (id) SELECT generate_series(201, 300)")
 	s.switchAndArchive()
+	// the stanza exists before the first WAL segment is archived (the
+	// temporary server's stop completes it): no archive-push error
+	assert.NotContains(t, p.out.String(), "ERROR: [103]")
+	assert.NotContains(t, p.out.String(), "archive command failed")
 	p.stop()
 
 	// lose everything, restore the latest

@@ -45,6 +45,15 @@ type modeRun struct {
 	// waits for it, so plugins' Bootstrap hooks run before Started.
 	bootstrapped chan struct{}
 	bootOnce     sync.Once
+	// provider is the bootstrap provider (a plugin that asked to provide
+	// this first boot, e.g. a pgbackrest restore) when the mode provider
+	// owns bootstrap: the host runs nothing itself, the provider's method
+	// reached the mode provider as a contributed section, and the
+	// post-bootstrap callback of this first boot treats the cluster as
+	// provided (no POSTGRES_DB, no init scripts). providedDone: that
+	// callback succeeded (guarded by postMu).
+	provider     string
+	providedDone bool
 }
 
 func (mr *modeRun) markBootstrapped() { mr.bootOnce.Do(func() { close(mr.bootstrapped) }) }
@@ -91,6 +100,11 @@ func (s *server) runMode(ctx context.Context, firstBoot bool, mode string) int {
 	case firstBoot:
 		s.log().Info("the mode provider owns bootstrap: the host runs no initdb and no temporary server; the first-boot steps run when it calls back (pgdock-entrypoint hook post-bootstrap)",
 			zap.String("plugin", cmd.Plugin))
+		if p := s.plugins.contrib.BootstrapProvider; p != "" {
+			mr.provider = p
+			s.log().Info("a plugin provides the first boot through the mode provider's bootstrap method: if this node creates the cluster, it is provided (restored) instead of initialised, and its post-bootstrap callback creates no POSTGRES_DB and runs no init scripts",
+				zap.String("plugin", p), zap.String("mode_plugin", cmd.Plugin))
+		}
 		s.writeState(phaseBootstrapping, 0)
 	case cmd.OwnsBootstrap:
 		// the provider writes PostgreSQL's configuration (Patroni): the
@@ -251,7 +265,7 @@ func (s *server) superviseMode(ctx context.Context, mr *modeRun) int {
 		case st := <-statuses:
 			last = st
 			if !started {
-				if bootstrapped != nil && s.bootstrapDoneElsewhere(st) {
+				if bootstrapped != nil && s.bootstrapDoneElsewhere(mr, st) {
 					mr.markBootstrapped()
 					bootstrapped = nil
 				}
@@ -312,10 +326,16 @@ func (s *server) superviseMode(ctx context.Context, mr *modeRun) int {
 // bootstrapDoneElsewhere reports, on a first boot the provider owns, that
 // no post-bootstrap callback will come to this node: it is a replica (its
 // data came from the primary), or PGDATA already records the first-boot
-// steps (copied with the data, or done by an earlier run).
-func (s *server) bootstrapDoneElsewhere(st sdk.ModeStatus) bool {
+// steps (copied with the data, or done by an earlier run). When a
+// bootstrap provider's method may create the cluster (a restore), the
+// record in PGDATA does not count: it came with the restored data, from
+// the backup's source, and the callback for this cluster is still to come.
+func (s *server) bootstrapDoneElsewhere(mr *modeRun, st sdk.ModeStatus) bool {
 	if st.Ready && st.Role == sdk.RoleReplica {
 		return true
+	}
+	if mr.provider != "" {
+		return false
 	}
 	_, err := os.Stat(filepath.Join(s.cfg().PGData, cluster.PostBootstrapName))
 	return err == nil
@@ -442,9 +462,15 @@ func (s *server) handleHook(ctx context.Context, mr *modeRun, req string, args [
 		defer mr.postMu.Unlock()
 		c := s.cfg()
 		o := s.clusterOptions()
+		o.ProvidedByMode = mr.provider != "" && !mr.providedDone
 		ran, err := cluster.PostBootstrap(ctx, o, cluster.Conn{SocketDir: c.SocketDir, Port: c.Port, User: c.User, DB: c.DB})
 		if err != nil {
 			return "", err
+		}
+		if o.ProvidedByMode {
+			s.provided = "through the bootstrap method of the " + mr.cmd.Plugin + " mode"
+			s.recordProvided(mr.provider)
+			mr.providedDone = true
 		}
 		mr.markBootstrapped()
 		if !ran {

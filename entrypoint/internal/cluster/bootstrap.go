@@ -69,6 +69,9 @@ type Options struct {
 	// files are not touched and init scripts are not run for such a
 	// cluster; POSTGRES_DB is created when it does not exist.
 	Provide func(ctx context.Context, dir string) error
+	// ProvidedByMode (PostBootstrap only): the mode provider created the
+	// cluster with a bootstrap provider's method instead of initdb.
+	ProvidedByMode bool
 	// StopBudget (TIMEOUT) bounds a stop: from the stop request, the running
 	// step (initdb, an init script) gets half of it before SIGKILL, the
 	// temporary server the rest.

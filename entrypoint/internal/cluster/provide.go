@@ -53,12 +53,20 @@ var ErrReplica = errors.New("the first-boot steps never run on a replica (standb
 // ran=false and does nothing. A failure leaves no record, so a provider
 // that re-creates the cluster after a failed bootstrap (Patroni does) gets
 // a clean second attempt.
+//
+// With o.ProvidedByMode the mode provider did not run initdb but a
+// bootstrap provider's method (Patroni's pgbackrest bootstrap: a restore):
+// POSTGRES_DB is not created and the init scripts are not run (the
+// official image runs them only after initdb; a restored database already
+// had them), only the plugins' Bootstrap hooks run. A PostBootstrapName
+// found in PGDATA then came with the restored data (the backup's source)
+// and does not count.
 func PostBootstrap(ctx context.Context, o Options, conn Conn) (ran bool, err error) {
 	if o.Reaper == nil {
 		return false, errors.New("post-bootstrap: no reaper")
 	}
 	start := time.Now()
-	if _, err := os.Stat(filepath.Join(o.PGData, PostBootstrapName)); err == nil {
+	if _, err := os.Stat(filepath.Join(o.PGData, PostBootstrapName)); err == nil && !o.ProvidedByMode {
 		o.Log.Info("first-boot steps already ran for this cluster; nothing to do")
 		return false, nil
 	}
@@ -68,7 +76,9 @@ func PostBootstrap(ctx context.Context, o Options, conn Conn) (ran bool, err err
 	if err := os.MkdirAll(o.WorkDir, 0o700); err != nil {
 		return false, fmt.Errorf("create %s: %w", o.WorkDir, err)
 	}
-	if err := createDB(ctx, o, conn); err != nil {
+	if o.ProvidedByMode {
+		o.Log.Info("the cluster was created by a plugin's bootstrap method (a restore), not by initdb: POSTGRES_DB is not created and init scripts are not run")
+	} else if err := createDB(ctx, o, conn); err != nil {
 		return false, err
 	}
 	if o.OnTempServer != nil {
@@ -76,19 +86,28 @@ func PostBootstrap(ctx context.Context, o Options, conn Conn) (ran bool, err err
 			return false, err
 		}
 	}
-	env := childEnv(scriptEnv(o), "PGHOST", "PGPORT")
-	env = append(env, "PGHOST="+conn.SocketDir, "PGPORT="+strconv.Itoa(conn.Port))
-	step := func(s, detail string) error {
-		o.Log.Debug("post-bootstrap step", zap.String("step", s), zap.String("detail", detail))
-		return nil
-	}
-	if err := runScripts(ctx, o, step, env); err != nil {
-		return false, err
+	if !o.ProvidedByMode {
+		env := childEnv(scriptEnv(o), "PGHOST", "PGPORT")
+		env = append(env, "PGHOST="+conn.SocketDir, "PGPORT="+strconv.Itoa(conn.Port))
+		step := func(s, detail string) error {
+			o.Log.Debug("post-bootstrap step", zap.String("step", s), zap.String("detail", detail))
+			return nil
+		}
+		if err := runScripts(ctx, o, step, env); err != nil {
+			return false, err
+		}
 	}
 	record := "completed " + time.Now().UTC().Format(time.RFC3339) + "\n"
+	if o.ProvidedByMode {
+		record = "completed " + time.Now().UTC().Format(time.RFC3339) + " (provided cluster: plugin bootstrap hooks only)\n"
+	}
 	if err := fsutil.WriteFileAtomic(filepath.Join(o.PGData, PostBootstrapName), []byte(record), 0o600); err != nil {
 		return false, err
 	}
-	o.Log.Info("first-boot steps completed (POSTGRES_DB, plugin bootstrap hooks, init scripts)", zap.Duration("took", time.Since(start).Round(time.Millisecond)))
+	what := "POSTGRES_DB, plugin bootstrap hooks, init scripts"
+	if o.ProvidedByMode {
+		what = "plugin bootstrap hooks"
+	}
+	o.Log.Info("first-boot steps completed ("+what+")", zap.Duration("took", time.Since(start).Round(time.Millisecond)))
 	return true, nil
 }
