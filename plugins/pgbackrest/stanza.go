@@ -160,11 +160,22 @@ func (p *Plugin) Bootstrap(ctx context.Context, req sdk.HookRequest) error {
 		}
 	}
 	conn := req.Conn
-	if err := p.ensureStanzaOn(ctx, &conn); err != nil && c.StanzaCreateFatal {
+	sctx, cancel := ctx, context.CancelFunc(func() {})
+	if !c.StanzaCreateFatal {
+		// an unreachable repository delays the first boot by this much
+		// at most; Started and the retry loop try again later
+		sctx, cancel = context.WithTimeout(ctx, bootstrapStanzaTimeout)
+	}
+	defer cancel()
+	if err := p.ensureStanzaOn(sctx, &conn); err != nil && c.StanzaCreateFatal {
 		return err
 	}
 	return nil
 }
+
+// bootstrapStanzaTimeout bounds the first boot's stanza-create unless
+// PGBACKREST_STANZA_CREATE_FATAL=true.
+const bootstrapStanzaTimeout = time.Minute
 
 // waitRecovery waits until the server at conn has left recovery.
 func (p *Plugin) waitRecovery(ctx context.Context, conn sdk.Conn) error {
