@@ -229,3 +229,38 @@ func assertRestoredBoot(t *testing.T, out string) {
 	assert.NotContains(t, out, "[ERROR]")
 	assert.NotContains(t, out, "ERROR: [")
 }
+
+// TestPgbackrestPatroniRestoreFromDirect: a backup of a direct-mode
+// container restored into a new Patroni cluster (moving to Patroni): the
+// rows, Patroni's settings in force over the ones the direct-mode server
+// left in its data directory, and the restored leader archives.
+func TestPgbackrestPatroniRestoreFromDirect(t *testing.T) {
+	testpg.Setup(t)
+	testpg.NeedRoot(t, "the entrypoint drops to the postgres user that runs Patroni")
+	testpg.NeedTool(t, "patroni", "patroni")
+	s := newSite(t)
+	repo := s.withPgbackrest("POSTGRES_PASSWORD", patroniSuperPassword, "POSTGRES_DB", "appdb", "POSTGRESQL_CONFIG_WORK_MEM", "3MB")
+	p := s.start()
+	p.ready()
+	p.waitFor("stanza ready", 1, 60*time.Second)
+	c, err := s.connect("postgres", patroniSuperPassword, "appdb")
+	require.NoError(t, err)
+	_, err = c.Exec(context.Background(), "CREATE TABLE t AS SELECT generate_series(1, 150) AS id")
+	require.NoError(t, err)
+	c.Close(context.Background())
+	code, out := s.cli("backup", "--type", "full")
+	require.Equal(t, 0, code, out)
+	p.stop()
+
+	etcd := startEtcd(t)
+	m := brMember(t, etcd, "pgbr-direct-"+strconv.Itoa(os.Getpid()), "moved1", repo, "PGBACKREST_RESTORE", "true")
+	m.launch()
+	waitLeader(t, m, 180*time.Second)
+	assert.Equal(t, 150, m.rows())
+	assert.Equal(t, "8MB", m.query("postgres", patroniSuperPassword, "postgres", "SHOW work_mem"), "Patroni's parameters win over the direct-mode server's pgdock.conf")
+	assert.Equal(t, strconv.Itoa(m.Port), m.query("postgres", patroniSuperPassword, "postgres", "SHOW port"))
+	m.p.waitFor("stanza ready", 1, 60*time.Second)
+	m.archiveNow()
+	assertRestoredBoot(t, m.p.out.String())
+	m.p.stop()
+}
