@@ -21,11 +21,11 @@ const (
 	// added to postgresql.create_replica_methods (in the order the
 	// sections arrive, always before basebackup, which stays the
 	// fallback) and its options become postgresql.<method>.
-	SectionReplicaMethod = "replica_method:"
+	SectionReplicaMethod = "replica_method."
 	// SectionBootstrapMethod + <method>: a BootstrapMethod. It becomes
 	// bootstrap.method = <method> and bootstrap.<method>: the node that
 	// creates the cluster runs it instead of initdb. At most one.
-	SectionBootstrapMethod = "bootstrap_method:"
+	SectionBootstrapMethod = "bootstrap_method."
 	// SectionRecoveryConf: a RecoveryConf, postgresql.recovery_conf
 	// (what every replica uses to fetch WAL besides streaming).
 	SectionRecoveryConf = "recovery_conf"
@@ -166,7 +166,7 @@ func (c *Contributions) add(s Section) error {
 		if slices.Contains(own, s.Name) || s.Name == "" {
 			return fmt.Errorf("pgdock renders that section itself")
 		}
-		if strings.Contains(s.Name, ":") {
+		if strings.Contains(s.Name, ".") {
 			return fmt.Errorf("unknown kind of section (known: %s<method>, %s<method>, %s, or a top-level section name)", SectionReplicaMethod, SectionBootstrapMethod, SectionRecoveryConf)
 		}
 		if _, dup := c.TopLevel[s.Name]; dup {

@@ -14,9 +14,9 @@ import (
 // pgbackrestSections are the sections the pgbackrest plugin contributes in
 // Patroni mode (the same JSON its Configure returns).
 var pgbackrestSections = []Section{
-	{Name: "replica_method:pgbackrest", Content: []byte(`{"command":"/usr/bin/env -i /usr/bin/pgbackrest --config=/run/pgdock/files/pgbackrest/pgbackrest.conf --stanza=default --type=standby --delta restore","keep_data":true,"no_params":true}`)},
+	{Name: "replica_method.pgbackrest", Content: []byte(`{"command":"/usr/bin/env -i /usr/bin/pgbackrest --config=/run/pgdock/files/pgbackrest/pgbackrest.conf --stanza=default --type=standby --delta restore","keep_data":true,"no_params":true}`)},
 	{Name: "recovery_conf", Content: []byte(`{"restore_command":"/usr/bin/env -i /usr/bin/pgbackrest --config=/c --stanza=default archive-get %f \"%p\""}`)},
-	{Name: "bootstrap_method:pgbackrest", Content: []byte(`{"command":"/usr/bin/env -i /usr/bin/pgbackrest restore","no_params":true,"recovery_conf":{"restore_command":"rc","recovery_target_time":"2026-12-03 18:00:00+00","recovery_target_action":"promote"}}`)},
+	{Name: "bootstrap_method.pgbackrest", Content: []byte(`{"command":"/usr/bin/env -i /usr/bin/pgbackrest restore","no_params":true,"recovery_conf":{"restore_command":"rc","recovery_target_time":"2026-12-03 18:00:00+00","recovery_target_action":"promote"}}`)},
 }
 
 func TestContributedSectionsMerge(t *testing.T) {
@@ -86,10 +86,10 @@ func toFloat(v any) float64 {
 
 func TestContributedSectionsRefused(t *testing.T) {
 	rm := func(name, content string) Section {
-		return Section{Name: "replica_method:" + name, Content: []byte(content)}
+		return Section{Name: "replica_method." + name, Content: []byte(content)}
 	}
 	bm := func(name, content string) Section {
-		return Section{Name: "bootstrap_method:" + name, Content: []byte(content)}
+		return Section{Name: "bootstrap_method." + name, Content: []byte(content)}
 	}
 	tests := []struct {
 		name     string
@@ -111,7 +111,7 @@ func TestContributedSectionsRefused(t *testing.T) {
 		{"bootstrap unknown recovery key", []Section{bm("a", `{"command":"x","recovery_conf":{"primary_conninfo":"host=x"}}`)}, `"primary_conninfo" is not accepted`},
 		{"replica recovery target", []Section{{Name: "recovery_conf", Content: []byte(`{"recovery_target_time":"2026-01-01"}`)}}, "not accepted here"},
 		{"empty recovery value", []Section{{Name: "recovery_conf", Content: []byte(`{"restore_command":""}`)}}, "empty"},
-		{"unknown kind", []Section{{Name: "callback:x", Content: []byte(`{}`)}}, "unknown kind of section"},
+		{"unknown kind", []Section{{Name: "callback.x", Content: []byte(`{}`)}}, "unknown kind of section"},
 		{"trailing data", []Section{rm("a", `{"command":"x"} {}`)}, "data after it"},
 	}
 	for _, tt := range tests {

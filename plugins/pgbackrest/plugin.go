@@ -292,7 +292,7 @@ func (p Paths) PatroniSections(c Config, firstBoot bool) ([]sdk.Section, error) 
 		if err != nil {
 			return nil, err
 		}
-		if err := add("replica_method:"+Name, map[string]any{"command": p.ReplicaCommand(c), "keep_data": true, "no_params": true}); err != nil {
+		if err := add("replica_method."+Name, map[string]any{"command": p.ReplicaCommand(c), "keep_data": true, "no_params": true}); err != nil {
 			return nil, err
 		}
 		if err := add("recovery_conf", map[string]string{"restore_command": rc}); err != nil {
@@ -304,7 +304,7 @@ func (p Paths) PatroniSections(c Config, firstBoot bool) ([]sdk.Section, error) 
 		if err != nil {
 			return nil, err
 		}
-		if err := add("bootstrap_method:"+Name, map[string]any{"command": p.PatroniRestoreCommand(c), "no_params": true,
+		if err := add("bootstrap_method."+Name, map[string]any{"command": p.PatroniRestoreCommand(c), "no_params": true,
 			"keep_existing_recovery_conf": false, "recovery_conf": rec}); err != nil {
 			return nil, err
 		}

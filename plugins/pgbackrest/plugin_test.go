@@ -156,14 +156,14 @@ func TestConfigurePatroni(t *testing.T) {
 		want      map[string]string // section name → JSON
 		wantsBoot bool
 	}{
-		{"replica method and recovery", with(), true, map[string]string{"replica_method:pgbackrest": replica, "recovery_conf": recovery}, false},
+		{"replica method and recovery", with(), true, map[string]string{"replica_method.pgbackrest": replica, "recovery_conf": recovery}, false},
 		{"no archiving: nothing for replicas", with("PGBACKREST_ARCHIVE_ENABLE", "false"), true, map[string]string{}, false},
 		{"restore on a first boot", with("PGBACKREST_RESTORE", "true"), true, map[string]string{
-			"replica_method:pgbackrest": replica, "recovery_conf": recovery,
-			"bootstrap_method:pgbackrest": `{"command":"` + envi + ` --log-level-console=info restore","keep_existing_recovery_conf":false,"no_params":true,"recovery_conf":{"restore_command":"` + envi + ` archive-get %f \"%p\""}}`,
+			"replica_method.pgbackrest": replica, "recovery_conf": recovery,
+			"bootstrap_method.pgbackrest": `{"command":"` + envi + ` --log-level-console=info restore","keep_existing_recovery_conf":false,"no_params":true,"recovery_conf":{"restore_command":"` + envi + ` archive-get %f \"%p\""}}`,
 		}, true},
 		{"point in time", with("PGBACKREST_RESTORE", "true", "PGBACKREST_RESTORE_TYPE", "time", "PGBACKREST_RESTORE_TARGET", "2026-12-03T18:00:00Z", "PGBACKREST_RESTORE_TARGET_TIMELINE", "current", "PGBACKREST_ARCHIVE_ENABLE", "false"), true, map[string]string{
-			"bootstrap_method:pgbackrest": `{"command":"` + envi + ` --log-level-console=info --type=time '--target=2026-12-03 18:00:00.000000+00' restore","keep_existing_recovery_conf":false,"no_params":true,"recovery_conf":{"recovery_target_action":"promote","recovery_target_time":"2026-12-03 18:00:00.000000+00","recovery_target_timeline":"current","restore_command":"` + envi + ` archive-get %f \"%p\""}}`,
+			"bootstrap_method.pgbackrest": `{"command":"` + envi + ` --log-level-console=info --type=time '--target=2026-12-03 18:00:00.000000+00' restore","keep_existing_recovery_conf":false,"no_params":true,"recovery_conf":{"recovery_target_action":"promote","recovery_target_time":"2026-12-03 18:00:00.000000+00","recovery_target_timeline":"current","restore_command":"` + envi + ` archive-get %f \"%p\""}}`,
 		}, true},
 		{"restore: not on a later boot", with("PGBACKREST_RESTORE", "true", "PGBACKREST_ARCHIVE_ENABLE", "false"), false, map[string]string{}, false},
 	}
