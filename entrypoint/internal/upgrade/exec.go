@@ -32,10 +32,29 @@ func (o *Options) run(ctx context.Context, dir string, env []string, out io.Writ
 		w = io.MultiWriter(&buf, out)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
+	started, err := o.execute(ctx, cmd)
+	if !started {
+		return "", fmt.Errorf("%s: %w", filepath.Base(name), err)
+	}
+	text := buf.String()
+	if err != nil {
+		if ctx.Err() != nil {
+			return text, fmt.Errorf("%s interrupted: %w", filepath.Base(name), ctx.Err())
+		}
+		return text, fmt.Errorf("%s failed (%w): %s", filepath.Base(name), err, tail(text, 20))
+	}
+	return text, nil
+}
+
+// execute starts cmd through the reaper in its own process group and waits
+// for it. When ctx ends, the group gets SIGTERM, then SIGKILL after
+// killWait. started is false when the reaper could not start it (err says
+// why); otherwise err is nil or the child's *reaper.ExitError.
+func (o *Options) execute(ctx context.Context, cmd *exec.Cmd) (started bool, err error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	child, err := o.Reaper.Start(cmd)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", filepath.Base(name), err)
+		return false, err
 	}
 	select {
 	case <-child.Done():
@@ -49,15 +68,7 @@ func (o *Options) run(ctx context.Context, dir string, env []string, out io.Writ
 		}
 		t.Stop()
 	}
-	err = child.Wait()
-	text := buf.String()
-	if err != nil {
-		if ctx.Err() != nil {
-			return text, fmt.Errorf("%s interrupted: %w", filepath.Base(name), ctx.Err())
-		}
-		return text, fmt.Errorf("%s failed (%w): %s", filepath.Base(name), err, tail(text, 20))
-	}
-	return text, nil
+	return true, child.Wait()
 }
 
 // tail returns the last n lines of s, trimmed.

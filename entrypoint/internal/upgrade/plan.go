@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Ports of the temporary servers: their sockets are in the private socket
@@ -141,77 +139,52 @@ func (o *Options) inspect(ctx context.Context, p *plan) error {
 	return qerr
 }
 
-func (o *Options) connect(ctx context.Context, port int, user, db string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig("")
-	if err != nil {
-		return nil, err
-	}
-	cfg.Host, cfg.Port, cfg.User, cfg.Database, cfg.Password = o.SocketDir, uint16(port), user, db, ""
-	cfg.TLSConfig, cfg.Fallbacks = nil, nil
-	cfg.RuntimeParams = map[string]string{"application_name": "pgdock-upgrade"}
-	return pgx.ConnectConfig(ctx, cfg)
-}
-
+// query reads the old server: the install user, whether it is a standby,
+// template0's encoding and locale, the databases and their extensions.
 func (o *Options) query(ctx context.Context, p *plan) error {
 	// Until the install user's name is known: POSTGRES_USER, then the
 	// usual names.
-	var conn *pgx.Conn
+	q := "SELECT rolname, pg_is_in_recovery()::text FROM pg_authid WHERE oid = 10"
+	var row []string
 	var err error
 	for _, u := range uniq(o.User, "postgres", currentUser()) {
-		if conn, err = o.connect(ctx, oldPort, u, "template1"); err == nil {
+		if row, err = o.psqlOne(ctx, oldPort, u, "template1", q, 2); err == nil || !connFailed(err) {
 			break
 		}
 	}
-	if err != nil {
+	if connFailed(err) {
 		return fmt.Errorf("connect to the old server as %s or postgres: %w", o.User, err)
 	}
-	defer conn.Close(ctx)
-	if err := conn.QueryRow(ctx, "SELECT rolname FROM pg_authid WHERE oid = 10").Scan(&p.superuser); err != nil {
+	if err != nil {
 		return fmt.Errorf("read the install user: %w", err)
 	}
-	var recovery bool
-	if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovery); err != nil {
-		return err
-	}
-	if recovery {
+	p.superuser = row[0]
+	if row[1] == "true" {
 		return errors.New("PGDATA is a standby (in recovery): upgrade the primary, then make this standby again from the upgraded primary (pg_basebackup); nothing was changed")
 	}
-	q := "SELECT pg_encoding_to_char(encoding), datcollate, datctype, '', '' FROM pg_database WHERE datname = 'template0'"
+	q = "SELECT pg_encoding_to_char(encoding), datcollate, datctype, '', '' FROM pg_database WHERE datname = 'template0'"
 	switch {
 	case p.from >= 17:
 		q = "SELECT pg_encoding_to_char(encoding), datcollate, datctype, datlocprovider::text, coalesce(datlocale, '') FROM pg_database WHERE datname = 'template0'"
 	case p.from >= 15:
 		q = "SELECT pg_encoding_to_char(encoding), datcollate, datctype, datlocprovider::text, coalesce(daticulocale, '') FROM pg_database WHERE datname = 'template0'"
 	}
-	if err := conn.QueryRow(ctx, q).Scan(&p.encoding, &p.collate, &p.ctype, &p.provider, &p.locale); err != nil {
+	if row, err = o.psqlOne(ctx, oldPort, p.superuser, "template1", q, 5); err != nil {
 		return fmt.Errorf("read template0's encoding and locale: %w", err)
 	}
-	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname")
-	if err != nil {
-		return err
-	}
-	p.databases, err = pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
+	p.encoding, p.collate, p.ctype, p.provider, p.locale = row[0], row[1], row[2], row[3], row[4]
+	if p.databases, err = o.databases(ctx, oldPort, p.superuser); err != nil {
+		return fmt.Errorf("list the old server's databases: %w", err)
 	}
 	for _, db := range p.databases {
-		c, err := o.connect(ctx, oldPort, p.superuser, db)
-		if err != nil {
+		exts, err := o.extensions(ctx, oldPort, p.superuser, db)
+		if connFailed(err) {
 			return fmt.Errorf("connect to database %q: %w", db, err)
 		}
-		rows, err := c.Query(ctx, "SELECT extname, extversion FROM pg_extension ORDER BY extname")
-		if err == nil {
-			var exts []extension
-			exts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (extension, error) {
-				e := extension{db: db}
-				return e, r.Scan(&e.name, &e.version)
-			})
-			p.exts = append(p.exts, exts...)
-		}
-		c.Close(ctx)
 		if err != nil {
 			return fmt.Errorf("list the extensions of database %q: %w", db, err)
 		}
+		p.exts = append(p.exts, exts...)
 	}
 	return nil
 }

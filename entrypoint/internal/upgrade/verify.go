@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 )
 
@@ -31,21 +30,20 @@ func (o *Options) verify(ctx context.Context, st State) (err error) {
 	if user == "" {
 		user = o.User
 	}
-	conn, err := o.connect(ctx, newPort, user, "template1")
-	if err != nil {
-		return fmt.Errorf("the new server does not answer: %w", err)
-	}
 	var num int
 	var dbs []string
-	err = conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&num)
+	row, err := o.psqlOne(ctx, newPort, user, "template1", "SELECT current_setting('server_version_num')", 1)
+	if connFailed(err) {
+		return fmt.Errorf("the new server does not answer: %w", err)
+	}
 	if err == nil {
-		var rows pgx.Rows
-		rows, err = conn.Query(ctx, "SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname")
-		if err == nil {
-			dbs, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		if num, err = strconv.Atoi(row[0]); err != nil {
+			err = fmt.Errorf("server_version_num %q: %w", row[0], err)
 		}
 	}
-	conn.Close(ctx)
+	if err == nil {
+		dbs, err = o.databases(ctx, newPort, user)
+	}
 	if err != nil {
 		return fmt.Errorf("query the new server: %w", err)
 	}
