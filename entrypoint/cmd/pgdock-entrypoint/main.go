@@ -20,9 +20,15 @@ import (
 var version = "dev"
 
 func main() {
-	o := app.Options{Env: app.EnvMap(os.Environ()), Stdout: os.Stdout, Stderr: os.Stderr, Version: version}
 	argv := os.Args[1:]
-	if len(argv) > 0 && isSubcommand(argv[0]) {
+	var sigs <-chan os.Signal
+	if len(argv) == 0 || !isSubcommand(argv[0]) {
+		// First thing: as PID 1 a stop signal before this would be the Go
+		// runtime's exit 2, not a clean stop (app.CatchSignals).
+		sigs = app.CatchSignals()
+	}
+	o := app.Options{Env: app.EnvMap(os.Environ()), Stdout: os.Stdout, Stderr: os.Stderr, Version: version, Signals: sigs}
+	if sigs == nil {
 		os.Exit(runCobra(argv, o))
 	}
 	os.Exit(app.Main(argv, o))

@@ -46,6 +46,25 @@ type Options struct {
 	Version string
 	// ServerUser is the OS user a root start steps down to (default "postgres").
 	ServerUser string
+	// Signals, when set, delivers the stop and reload signals (CatchSignals),
+	// caught since before Main: as PID 1, a SIGTERM or SIGINT that arrives
+	// before signal.Notify makes the Go runtime exit 2 instead of stopping
+	// cleanly. Nil: serve subscribes itself.
+	Signals <-chan os.Signal
+}
+
+// lifecycleSignals are the signals the server lifecycle handles: the stop
+// signals and SIGHUP (reload).
+var lifecycleSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP}
+
+// CatchSignals subscribes to the lifecycle's signals and returns their
+// channel, for Options.Signals. cmd/pgdock-entrypoint calls it first thing,
+// so a `docker stop` during start-up is a clean stop (exit 0), not the
+// runtime's exit 2. The subscription lasts for the process.
+func CatchSignals() <-chan os.Signal {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, lifecycleSignals...)
+	return sigs
 }
 
 // EnvMap turns os.Environ() into a map.
@@ -173,9 +192,13 @@ func isStop(s os.Signal) bool {
 
 // serve is the server lifecycle.
 func (r *runner) serve(serverArgs []string) int {
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP)
-	defer signal.Stop(sigs)
+	sigs := r.o.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 8)
+		signal.Notify(ch, lifecycleSignals...)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
