@@ -166,6 +166,18 @@ func StatusOf(ctx context.Context, r *REST, pgdata string) Status {
 		}
 		code, err := r.Probe(ctx, "/readiness")
 		s.Ready = err == nil && code == http.StatusOK && s.PostmasterPID > 0
+		if s.Ready && n.ClusterUnlocked {
+			// No member holds the leader key: a new cluster is still
+			// bootstrapping (its first node gets the key only after the
+			// post-bootstrap callback and, after a custom bootstrap such
+			// as a restore, after Patroni restarted PostgreSQL with its
+			// final settings; while such a restore recovers, Patroni
+			// reports the node as a running replica), or the leader is
+			// gone. The host uses Ready for the first readiness only:
+			// Started, jobs and "PostgreSQL is ready" wait for a leader.
+			s.Ready = false
+			s.Message += "; no leader in the cluster (bootstrapping, or no leader elected yet)"
+		}
 	}
 	return s
 }

@@ -40,6 +40,7 @@ type Plugin struct {
 	mu      sync.Mutex
 	cfg     *Config
 	paths   Paths
+	patroni bool // PATRONI_ENABLE: Patroni creates the cluster and replicas
 	conn    *sdk.Conn
 	role    sdk.Role
 	started time.Time
@@ -245,7 +246,7 @@ func (p *Plugin) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Con
 		p.log.Warn("variable of the shell container is ignored", "variable", name)
 	}
 	p.mu.Lock()
-	p.cfg, p.paths = &c, paths
+	p.cfg, p.paths, p.patroni = &c, paths, patroni
 	p.mu.Unlock()
 	if replace {
 		p.log.Warn("PGBACKREST_RESTORE_FORCE=true: asking the entrypoint to move the existing cluster aside and restore", "pgdata", c.PGData)

@@ -158,6 +158,12 @@ func (p *Plugin) Bootstrap(ctx context.Context, req sdk.HookRequest) error {
 		if err := p.waitRecovery(ctx, req.Conn); err != nil {
 			return err
 		}
+		p.mu.Lock()
+		patroni := p.patroni
+		p.mu.Unlock()
+		if patroni && (c.RestoreTarget != "" || c.RestoreType == "immediate") {
+			p.log.Warn("point-in-time restore under Patroni: take a full backup (pgdock-entrypoint backup --type full) before adding members; until then a new member restores the newest backup, which may lie after the target on the old timeline", "stanza", c.Stanza)
+		}
 	}
 	conn := req.Conn
 	sctx, cancel := ctx, context.CancelFunc(func() {})
