@@ -24,7 +24,7 @@ PG_MAJORS ?=
 TESTRIG_GOALS ?= report
 export CGO_ENABLED := 0
 
-.PHONY: deps build test test-unit lint vet fmt bench up down status cover generate clean image image-upgrade testrig dashboards
+.PHONY: bench-backup-image deps build test test-unit lint vet fmt bench up down status cover generate clean image image-upgrade testrig dashboards
 
 ## deps: install host packages (PostgreSQL 15, Patroni, etcd, pgBackRest, …), idempotently
 deps:
@@ -70,6 +70,11 @@ cover: deps
 bench: deps build
 	@mkdir -p .bench
 	cd bench && $(GO) run ./cmd/pgdock-bench -bin $(BIN) -out $(CURDIR)/.bench/results.json
+
+## bench-backup-image: the pgbackrest suite's full-backup comparison inside pgdock/postgres:$(PG_MAJOR)
+## with that image's PostgreSQL and pgBackRest (BACKUP_SCALE=70 ≈ 1 GB, BACKUP_ROUNDS=4; docs/performance.md)
+bench-backup-image:
+	@./bench/scripts/backup-in-image.sh pgdock/postgres:$(PG_MAJOR) $(or $(BACKUP_SCALE),70) $(or $(BACKUP_ROUNDS),4)
 
 ## generate: regenerate protobuf code (pinned generator versions)
 generate: deps
