@@ -73,6 +73,8 @@ func backupSpecs(bc BackupConfig) []spec {
 		{id: "backup_full_size", name: "full backup size, pgBackRest (" + bc.Compress + ") vs pg_basebackup", unit: unitMiB, diffShown: DiffShownPercent},
 		{id: "backup_restore_time_defaults", name: "restore, pgBackRest (gz, process-max 1) vs copy of pg_basebackup", unit: unitS, diffShown: DiffShownPercent, showP95: true},
 		{id: "backup_restore_time", name: "restore, pgBackRest (" + tuned + ") vs copy of pg_basebackup", unit: unitS, diffShown: DiffShownPercent, showP95: true},
+		{id: "backup_full_time_vs_lz4", name: "pgBackRest full backup (plugin defaults: " + tuned + "), vs pg_basebackup -Ft --compress=lz4", unit: unitS, diffShown: DiffShownPercent, showP95: true},
+		{id: "backup_full_size_vs_lz4", name: "full backup size, pgBackRest (" + bc.Compress + ") vs pg_basebackup -Ft --compress=lz4", unit: unitMiB, diffShown: DiffShownPercent},
 	}
 }
 
@@ -130,10 +132,13 @@ func (r *rig) backups(ctx context.Context) []Measure {
 	bbTime := newSeries("pg_basebackup -D <dir> -c fast -X stream (plain format, uncompressed)")
 	bbSize := newSeries("pg_basebackup's directory (du)")
 	bbRestore := newSeries("cp -a of pg_basebackup's directory + sync -f")
+	bbzTime := newSeries("pg_basebackup -D <dir> -Ft --compress=lz4 -c fast -X stream (tar, compressed by pg_basebackup)")
+	bbzSize := newSeries("pg_basebackup's compressed tar files (du)")
 	sides := []side{
 		{name: "pgbackrest (gz, 1 process)", s: def.time, run: func() error { return b.pgbackrestRound(ctx, def) }},
 		{name: "pgbackrest (plugin defaults)", s: tun.time, run: func() error { return b.pgbackrestRound(ctx, tun) }},
 		{name: "pg_basebackup", s: bbTime, run: func() error { return b.basebackupRound(ctx, bbTime, bbSize, bbRestore) }},
+		{name: "pg_basebackup lz4", s: bbzTime, run: func() error { return b.basebackupLZ4Round(ctx, bbzTime, bbzSize) }},
 	}
 	if err := interleave(bc.Runs, sides, ctx.Err, func(round int, name string, err error) {
 		if err != nil {
@@ -145,7 +150,7 @@ func (r *rig) backups(ctx context.Context) []Measure {
 	}); err != nil {
 		return nil
 	}
-	for _, p := range [][2]*series{{def.time, def.size}, {def.time, def.restore}, {tun.time, tun.size}, {tun.time, tun.restore}, {bbTime, bbSize}, {bbTime, bbRestore}} {
+	for _, p := range [][2]*series{{def.time, def.size}, {def.time, def.restore}, {tun.time, tun.size}, {tun.time, tun.restore}, {bbTime, bbSize}, {bbTime, bbRestore}, {bbzTime, bbzSize}} {
 		if p[0].err != nil {
 			p[1].fail(p[0].err)
 		}
@@ -155,6 +160,7 @@ func (r *rig) backups(ctx context.Context) []Measure {
 		r.pgbackrestVersion(ctx, pgbackr))
 	specs[1].note = fmt.Sprintf("the same with --process-max=%d --compress-type=%s on the command line, what plugins/pgbackrest renders by default (-backup-process-max, -backup-compress change it)", bc.ProcessMax, bc.Compress)
 	specs[2].note = "du of the backup's files (pgBackRest: compressed, with its manifest; WAL archived during the backup is in archive/, not counted) against pg_basebackup's plain copy (with the WAL it streamed)"
+	specs[6].note = "informational: the same pgBackRest backups against pg_basebackup writing compressed tar files (lz4, one process, client-side): both sides compress"
 	specs[4].note = "pgBackRest restores the backup into an empty directory (files synced); the reference copies pg_basebackup's plain output into place and syncs the filesystem; neither server is started afterwards"
 	return []Measure{
 		specs[0].measure(def.time, bbTime),
@@ -163,6 +169,8 @@ func (r *rig) backups(ctx context.Context) []Measure {
 		specs[3].measure(tun.size, bbSize),
 		specs[4].measure(def.restore, bbRestore),
 		specs[5].measure(tun.restore, bbRestore),
+		specs[6].measure(tun.time, bbzTime),
+		specs[7].measure(tun.size, bbzSize),
 	}
 }
 
@@ -365,6 +373,25 @@ func (b *backupRig) basebackupRound(ctx context.Context, t, size, restore *serie
 		return err
 	}
 	restore.add(time.Since(start).Seconds())
+	return nil
+}
+
+// basebackupLZ4Round is pg_basebackup with compression: tar format, lz4
+// (client-side, pg_basebackup's default location), WAL streamed.
+func (b *backupRig) basebackupLZ4Round(ctx context.Context, t, size *series) error {
+	dir, err := b.newTarget("basebackup-lz4")
+	if err != nil {
+		return err
+	}
+	defer drop(dir)
+	syscall.Sync()
+	d, err := runProc(ctx, "pg_basebackup -Ft --compress=lz4", b.r.bareSpec(b.sb, filepath.Join(b.r.pg.Dir, "pg_basebackup"), b.out,
+		"-D", dir, "-Ft", "--compress=lz4", "-h", b.sb.sock, "-p", strconv.Itoa(b.sb.port), "-U", serverUser, "-c", "fast", "-X", "stream"), backupTimeout)
+	if err != nil {
+		return fmt.Errorf("%w; output:\n%s", err, tailFile(b.out.Name(), 20))
+	}
+	t.add(d.Seconds())
+	size.add(duMiB(dir))
 	return nil
 }
 
