@@ -21,6 +21,7 @@ func Optional() []Scenario {
 	return []Scenario{
 		Citus(),
 		Upgrade(),
+		PatroniBackup(),
 	}
 }
 
