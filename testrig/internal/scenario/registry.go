@@ -12,6 +12,7 @@ func Registry() []Scenario {
 		Monitoring(),
 		Patroni(),
 		Backup(),
+		PatroniBackup(),
 	}
 }
 
@@ -21,7 +22,6 @@ func Optional() []Scenario {
 	return []Scenario{
 		Citus(),
 		Upgrade(),
-		PatroniBackup(),
 	}
 }
 
