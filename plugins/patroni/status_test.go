@@ -60,7 +60,7 @@ func TestStatusOf(t *testing.T) {
 		{"not ready", primary, 503, "4242\n", Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
 		{"no pid file yet", primary, 200, "", Status{Role: sdk.RolePrimary}},
 		{"starting replica", `{"state":"starting","role":"replica"}`, 503, "7\n", Status{Role: sdk.RoleNone}},
-		{"primary still bootstrapping (no leader key)", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
+		{"primary, the REST view of the key still unlocked (the host waits for the post-bootstrap callback itself)", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", Status{Role: sdk.RolePrimary, PostmasterPID: 4242, Ready: true}},
 		{"running replica, no leader anywhere (a restore recovering during bootstrap)", `{"state":"running","role":"replica","cluster_unlocked":true}`, 200, "7\n", Status{Role: sdk.RoleReplica, PostmasterPID: 7}},
 		{"running replica of a leader", `{"state":"running","role":"replica"}`, 200, "7\n", Status{Role: sdk.RoleReplica, Ready: true, PostmasterPID: 7}},
 	}
