@@ -200,7 +200,7 @@ func checkCommand(cmd string) error {
 	if strings.TrimSpace(cmd) == "" {
 		return fmt.Errorf("command is empty")
 	}
-	if strings.ContainsFunc(cmd, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if hasControl(cmd) {
 		return fmt.Errorf("command contains a control character")
 	}
 	return nil
@@ -211,11 +211,17 @@ func checkRecovery(r map[string]string, allowed []string) error {
 		if !slices.Contains(allowed, k) {
 			return fmt.Errorf("recovery setting %q is not accepted here (accepted: %s)", k, strings.Join(allowed, ", "))
 		}
-		if strings.TrimSpace(v) == "" || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		if strings.TrimSpace(v) == "" || hasControl(v) {
 			return fmt.Errorf("recovery setting %s: empty or with a control character", k)
 		}
 	}
 	return nil
+}
+
+// hasControl reports an ASCII control character (a newline would end the
+// value in patroni.yml's command or recovery line).
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
 // decodeStrict decodes one JSON object into v, refusing unknown fields and

@@ -233,6 +233,21 @@ func (p Paths) RestoreArgv(c Config, dataDir string) ([]string, error) {
 		return nil, err
 	}
 	a := append(p.base(c), "--log-level-console=info", "--pg1-path="+dataDir)
+	a = append(a, c.restoreSelection()...)
+	if action := c.restoreAction(); action != "" {
+		a = append(a, "--target-action="+action)
+	}
+	if c.RestoreTimeline != "" {
+		a = append(a, "--target-timeline="+c.RestoreTimeline)
+	}
+	return append(a, "--recovery-option=restore_command="+rc, "restore"), nil
+}
+
+// restoreSelection are the options that choose what a restore restores:
+// the backup set, the recovery type and its target (both restores, direct
+// and Patroni's bootstrap method, pass them).
+func (c Config) restoreSelection() []string {
+	var a []string
 	if c.RestoreSet != "" {
 		a = append(a, "--set="+c.RestoreSet)
 	}
@@ -242,13 +257,7 @@ func (p Paths) RestoreArgv(c Config, dataDir string) ([]string, error) {
 	if c.RestoreTarget != "" {
 		a = append(a, "--target="+c.restoreTarget())
 	}
-	if action := c.restoreAction(); action != "" {
-		a = append(a, "--target-action="+action)
-	}
-	if c.RestoreTimeline != "" {
-		a = append(a, "--target-timeline="+c.RestoreTimeline)
-	}
-	return append(a, "--recovery-option=restore_command="+rc, "restore"), nil
+	return a
 }
 
 // restoreTarget is the target as pgBackRest takes it: a time in its own
@@ -312,15 +321,7 @@ func (p Paths) ReplicaCommand(c Config) string {
 // (PatroniRecoveryConf), so none is passed to pgBackRest.
 func (p Paths) PatroniRestoreCommand(c Config) string {
 	a := append(p.base(c), "--log-level-console=info")
-	if c.RestoreSet != "" {
-		a = append(a, "--set="+c.RestoreSet)
-	}
-	if c.RestoreType != "" {
-		a = append(a, "--type="+c.RestoreType)
-	}
-	if c.RestoreTarget != "" {
-		a = append(a, "--target="+c.restoreTarget())
-	}
+	a = append(a, c.restoreSelection()...)
 	return shellJoin(p.envArgv(c, append(a, "restore")))
 }
 

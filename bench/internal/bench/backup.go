@@ -351,11 +351,9 @@ func (b *backupRig) basebackupRound(ctx context.Context, t, size, restore *serie
 		return err
 	}
 	defer drop(dir)
-	syscall.Sync()
-	d, err := runProc(ctx, "pg_basebackup", b.r.bareSpec(b.sb, filepath.Join(b.r.pg.Dir, "pg_basebackup"), b.out,
-		"-D", dir, "-h", b.sb.sock, "-p", strconv.Itoa(b.sb.port), "-U", serverUser, "-c", "fast", "-X", "stream"), backupTimeout)
+	d, err := b.basebackup(ctx, dir)
 	if err != nil {
-		return fmt.Errorf("%w; output:\n%s", err, tailFile(b.out.Name(), 20))
+		return err
 	}
 	t.add(d.Seconds())
 	size.add(duMiB(dir))
@@ -376,6 +374,19 @@ func (b *backupRig) basebackupRound(ctx context.Context, t, size, restore *serie
 	return nil
 }
 
+// basebackup runs pg_basebackup -c fast -X stream into dir (after a
+// sync), with extra options, and returns its wall time.
+func (b *backupRig) basebackup(ctx context.Context, dir string, extra ...string) (time.Duration, error) {
+	syscall.Sync()
+	args := append([]string{"-D", dir}, extra...)
+	args = append(args, "-h", b.sb.sock, "-p", strconv.Itoa(b.sb.port), "-U", serverUser, "-c", "fast", "-X", "stream")
+	d, err := runProc(ctx, strings.TrimSpace("pg_basebackup "+strings.Join(extra, " ")), b.r.bareSpec(b.sb, filepath.Join(b.r.pg.Dir, "pg_basebackup"), b.out, args...), backupTimeout)
+	if err != nil {
+		return 0, fmt.Errorf("%w; output:\n%s", err, tailFile(b.out.Name(), 20))
+	}
+	return d, nil
+}
+
 // basebackupLZ4Round is pg_basebackup with compression: tar format, lz4
 // (client-side, pg_basebackup's default location), WAL streamed.
 func (b *backupRig) basebackupLZ4Round(ctx context.Context, t, size *series) error {
@@ -384,11 +395,9 @@ func (b *backupRig) basebackupLZ4Round(ctx context.Context, t, size *series) err
 		return err
 	}
 	defer drop(dir)
-	syscall.Sync()
-	d, err := runProc(ctx, "pg_basebackup -Ft --compress=lz4", b.r.bareSpec(b.sb, filepath.Join(b.r.pg.Dir, "pg_basebackup"), b.out,
-		"-D", dir, "-Ft", "--compress=lz4", "-h", b.sb.sock, "-p", strconv.Itoa(b.sb.port), "-U", serverUser, "-c", "fast", "-X", "stream"), backupTimeout)
+	d, err := b.basebackup(ctx, dir, "-Ft", "--compress=lz4")
 	if err != nil {
-		return fmt.Errorf("%w; output:\n%s", err, tailFile(b.out.Name(), 20))
+		return err
 	}
 	t.add(d.Seconds())
 	size.add(duMiB(dir))

@@ -97,16 +97,14 @@ func PostBootstrap(ctx context.Context, o Options, conn Conn) (ran bool, err err
 			return false, err
 		}
 	}
-	record := "completed " + time.Now().UTC().Format(time.RFC3339) + "\n"
-	if o.ProvidedByMode {
-		record = "completed " + time.Now().UTC().Format(time.RFC3339) + " (provided cluster: plugin bootstrap hooks only)\n"
-	}
-	if err := fsutil.WriteFileAtomic(filepath.Join(o.PGData, PostBootstrapName), []byte(record), 0o600); err != nil {
-		return false, err
-	}
+	record := "completed " + time.Now().UTC().Format(time.RFC3339)
 	what := "POSTGRES_DB, plugin bootstrap hooks, init scripts"
 	if o.ProvidedByMode {
+		record += " (provided cluster: plugin bootstrap hooks only)"
 		what = "plugin bootstrap hooks"
+	}
+	if err := fsutil.WriteFileAtomic(filepath.Join(o.PGData, PostBootstrapName), []byte(record+"\n"), 0o600); err != nil {
+		return false, err
 	}
 	o.Log.Info("first-boot steps completed ("+what+")", zap.Duration("took", time.Since(start).Round(time.Millisecond)))
 	return true, nil

@@ -269,46 +269,11 @@ func (r *patroniRun) form(ctx context.Context, up time.Time, started map[string]
 func (r *patroniRun) stopLeader(ctx context.Context) bool {
 	t, st := r.t, r.st
 	old := r.leader
-	var newLeader string
-	var begin time.Time
-	if !t.Check("docker stop of the leader → a new leader; the old one exits 0", func() error {
-		begin = time.Now()
-		type stopped struct {
-			r   engine.StopResult
-			err error
-		}
-		done := make(chan stopped, 1)
-		go func() {
-			res, err := st.Stop(ctx, old, 0)
-			done <- stopped{res, err}
-		}()
-		var ferr error
-		newLeader, ferr = waitLeader(ctx, st, r.replicas, planFailover.Limit+30*time.Second)
-		if ferr == nil {
-			at := time.Now()
-			t.Span("cluster", "failover (docker stop)", begin, at)
-			t.Mark(newLeader, "leader", at)
-			t.Measure(MetricFailover, at.Sub(begin))
-		}
-		s := <-done
-		if s.err != nil {
-			return errors.Join(ferr, s.err)
-		}
-		t.Span(old, "docker stop", begin, begin.Add(s.r.Took))
-		t.Measure(budget.MetricStop, s.r.Took)
-		if s.r.ExitCode != 0 {
-			return errors.Join(ferr, withLogs(ctx, st, old, fmt.Errorf("%s exited %d after %s (137: the Engine had to SIGKILL)", old, s.r.ExitCode, s.r.Took.Round(time.Millisecond))))
-		}
-		return ferr
-	}) {
+	newLeader, begin, ok := stopLeaderFailover(ctx, t, st, old, r.replicas)
+	if !ok {
 		return false
 	}
-	var survivor string
-	for _, rep := range r.replicas {
-		if rep != newLeader {
-			survivor = rep
-		}
-	}
+	survivor := otherThan(r.replicas, newLeader)
 	if !r.writesSurvive(ctx, "docker stop", newLeader, begin) {
 		return false
 	}
@@ -354,6 +319,55 @@ func (r *patroniRun) stopLeader(ctx context.Context) bool {
 	}
 	r.leader, r.replicas = newLeader, []string{old, survivor}
 	return true
+}
+
+// stopLeaderFailover is the check "docker stop of the leader → a new
+// leader; the old one exits 0": it stops old, waits for one of replicas
+// to lead, and measures the failover and the stop. It returns the new
+// leader and when the stop began; ok is false when the check failed.
+func stopLeaderFailover(ctx context.Context, t *T, st *engine.Stack, old string, replicas []string) (newLeader string, begin time.Time, ok bool) {
+	ok = t.Check("docker stop of the leader → a new leader; the old one exits 0", func() error {
+		begin = time.Now()
+		type stopped struct {
+			r   engine.StopResult
+			err error
+		}
+		done := make(chan stopped, 1)
+		go func() {
+			res, err := st.Stop(ctx, old, 0)
+			done <- stopped{res, err}
+		}()
+		var ferr error
+		newLeader, ferr = waitLeader(ctx, st, replicas, planFailover.Limit+30*time.Second)
+		if ferr == nil {
+			at := time.Now()
+			t.Span("cluster", "failover (docker stop)", begin, at)
+			t.Mark(newLeader, "leader", at)
+			t.Measure(MetricFailover, at.Sub(begin))
+		}
+		s := <-done
+		if s.err != nil {
+			return errors.Join(ferr, s.err)
+		}
+		t.Span(old, "docker stop", begin, begin.Add(s.r.Took))
+		t.Measure(budget.MetricStop, s.r.Took)
+		if s.r.ExitCode != 0 {
+			return errors.Join(ferr, withLogs(ctx, st, old, fmt.Errorf("%s exited %d after %s (137: the Engine had to SIGKILL)", old, s.r.ExitCode, s.r.Took.Round(time.Millisecond))))
+		}
+		return ferr
+	})
+	return newLeader, begin, ok
+}
+
+// otherThan returns the first of nodes that is not x (the replica that
+// was not promoted).
+func otherThan(nodes []string, x string) string {
+	for _, n := range nodes {
+		if n != x {
+			return n
+		}
+	}
+	return ""
 }
 
 // cutLeader: the leader cut off the network while the writer writes → a
@@ -417,12 +431,7 @@ func (r *patroniRun) cutLeader(ctx context.Context) bool {
 	}) {
 		return false
 	}
-	var other string
-	for _, rep := range r.replicas {
-		if rep != newLeader {
-			other = rep
-		}
-	}
+	other := otherThan(r.replicas, newLeader)
 
 	if !t.Check("the isolated node reconnected rejoins as a replica and catches up", func() error {
 		begin := time.Now()

@@ -381,47 +381,11 @@ func waitStreamsTo(ctx context.Context, st *engine.Stack, leader, password, app 
 // timeline.
 func (r *patroniBackupRun) failover(ctx context.Context) bool {
 	t, st := r.t, r.st
-	old := r.leader
-	var newLeader string
-	var begin time.Time
-	if !t.Check("docker stop of the leader → a new leader; the old one exits 0", func() error {
-		begin = time.Now()
-		type stopped struct {
-			r   engine.StopResult
-			err error
-		}
-		done := make(chan stopped, 1)
-		go func() {
-			res, err := st.Stop(ctx, old, 0)
-			done <- stopped{res, err}
-		}()
-		var ferr error
-		newLeader, ferr = waitLeader(ctx, st, r.replicas, planFailover.Limit+30*time.Second)
-		if ferr == nil {
-			at := time.Now()
-			t.Span("cluster", "failover (docker stop)", begin, at)
-			t.Mark(newLeader, "leader", at)
-			t.Measure(MetricFailover, at.Sub(begin))
-		}
-		s := <-done
-		if s.err != nil {
-			return errors.Join(ferr, s.err)
-		}
-		t.Span(old, "docker stop", begin, begin.Add(s.r.Took))
-		t.Measure(budget.MetricStop, s.r.Took)
-		if s.r.ExitCode != 0 {
-			return errors.Join(ferr, withLogs(ctx, st, old, fmt.Errorf("%s exited %d after %s (137: the Engine had to SIGKILL)", old, s.r.ExitCode, s.r.Took.Round(time.Millisecond))))
-		}
-		return ferr
-	}) {
+	newLeader, begin, ok := stopLeaderFailover(ctx, t, st, r.leader, r.replicas)
+	if !ok {
 		return false
 	}
-	var other string
-	for _, rep := range r.replicas {
-		if rep != newLeader {
-			other = rep
-		}
-	}
+	other := otherThan(r.replicas, newLeader)
 	r.leader, r.replicas = newLeader, []string{other}
 
 	if !t.Check(newLeader+": the stanza is checked after the promotion; rows written there reach "+other, func() error {
