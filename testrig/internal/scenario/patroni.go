@@ -103,44 +103,11 @@ type patroniRun struct {
 }
 
 func runPatroni(ctx context.Context, t *T) {
-	password := randomPassword()
-	env := []string{
-		"POSTGRES_PASSWORD=" + password,
-		// Characters a YAML renderer must quote (docs/patroni.md).
-		"REPLICATION_PASSWORD=rep #: '\"" + NewRunID(),
-	}
-	spec := StackSpec{
-		Files: []string{PatroniCompose},
-		Env:   env,
-		Adjust: func(p *types.Project) error {
-			for _, s := range append(append([]string{}, patroniNodes...), etcdMembers...) {
-				if _, ok := p.Services[s]; !ok {
-					return fmt.Errorf("no %s service in %s", s, PatroniCompose)
-				}
-			}
-			for _, n := range patroniNodes {
-				if err := composefile.SetEnv(p, n, patroniEnv...); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}
-	up := time.Now()
-	started := map[string]time.Time{} // written by Up's hooks (called one at a time), read after Up
-	var st *engine.Stack
-	if !t.Check("up: create and start the stack", func() error {
-		var err error
-		st, err = t.Up(ctx, spec, engine.Hooks{
-			Created: func(s string, at time.Time) { t.Mark(s, "created", at) },
-			Started: func(s string, at time.Time) { t.Mark(s, "started", at); started[s] = at },
-		})
-		return err
-	}) {
+	r, up, started, ok := upPatroni(ctx, t, "", []string{PatroniCompose}, nil, nil)
+	if !ok {
 		return
 	}
-	t.Span("stack", "up", up, time.Now())
-	r := &patroniRun{t: t, st: st, password: password}
+	st, password := r.st, r.password
 	if !r.form(ctx, up, started) {
 		return
 	}
@@ -176,8 +143,14 @@ func runPatroni(ctx context.Context, t *T) {
 		return
 	}
 
-	// Stop as compose down does: the nodes (replicas first, the leader
-	// last, so no needless failover), then etcd.
+	r.stopAll(ctx)
+}
+
+// stopAll stops the stack as compose down does, timed: the nodes (replicas
+// first, the leader last, so no needless failover), then etcd (not
+// SIGKILLed).
+func (r *patroniRun) stopAll(ctx context.Context) {
+	t, st := r.t, r.st
 	for _, s := range append(append([]string{}, r.replicas...), r.leader) {
 		timedStop(ctx, t, st, s, s, budget.MetricStop)
 	}
@@ -186,6 +159,51 @@ func runPatroni(ctx context.Context, t *T) {
 		t.Budget(budget.PlanShutdown.For(metric))
 		timedStopNotKilled(ctx, t, st, s, s, metric)
 	}
+}
+
+// upPatroni brings up the Patroni stack from files: random passwords (the
+// replication one with characters a YAML renderer must quote,
+// docs/patroni.md) plus env, the scenario settings patroniEnv on every
+// node, then adjust (may be nil). It returns the run, when up began and
+// each service's docker start; ok is false when the check "up: create and
+// start the stack<what>" failed.
+func upPatroni(ctx context.Context, t *T, what string, files, env []string, adjust func(*types.Project) error) (r *patroniRun, up time.Time, started map[string]time.Time, ok bool) {
+	password := randomPassword()
+	spec := StackSpec{
+		Files: files,
+		Env:   append([]string{"POSTGRES_PASSWORD=" + password, "REPLICATION_PASSWORD=rep #: '\"" + NewRunID()}, env...),
+		Adjust: func(p *types.Project) error {
+			for _, s := range append(append([]string{}, patroniNodes...), etcdMembers...) {
+				if _, ok := p.Services[s]; !ok {
+					return fmt.Errorf("no %s service in %s", s, PatroniCompose)
+				}
+			}
+			for _, n := range patroniNodes {
+				if err := composefile.SetEnv(p, n, patroniEnv...); err != nil {
+					return err
+				}
+			}
+			if adjust != nil {
+				return adjust(p)
+			}
+			return nil
+		},
+	}
+	up = time.Now()
+	started = map[string]time.Time{} // written by Up's hooks (called one at a time), read after Up
+	var st *engine.Stack
+	if !t.Check("up: create and start the stack"+what, func() error {
+		var err error
+		st, err = t.Up(ctx, spec, engine.Hooks{
+			Created: func(s string, at time.Time) { t.Mark(s, "created", at) },
+			Started: func(s string, at time.Time) { t.Mark(s, "started", at); started[s] = at },
+		})
+		return err
+	}) {
+		return nil, up, nil, false
+	}
+	t.Span("stack", "up", up, time.Now())
+	return &patroniRun{t: t, st: st, password: password}, up, started, true
 }
 
 // form checks the cluster comes up: every container healthy, one leader and

@@ -11,7 +11,6 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/pgdock/pgdock/testrig/internal/budget"
-	"github.com/pgdock/pgdock/testrig/internal/composefile"
 	"github.com/pgdock/pgdock/testrig/internal/engine"
 )
 
@@ -79,48 +78,23 @@ type patroniBackupRun struct {
 }
 
 func runPatroniBackup(ctx context.Context, t *T) {
-	password := randomPassword()
 	env := []string{
-		"POSTGRES_PASSWORD=" + password,
-		"REPLICATION_PASSWORD=rep #: '\"" + NewRunID(),
 		"PGBACKREST_STANZA=" + patroniBackupStanza,
 		"PGBACKREST_SCHEDULE_FULL=", // on demand only
 		"PGBACKREST_SCHEDULE_DIFF=",
 		"PGBACKREST_SCHEDULE_INCR=",
 	}
-	spec := StackSpec{
-		Files: []string{PatroniCompose, PatroniBackupCompose},
-		Env:   env,
-		Adjust: func(p *types.Project) error {
-			if _, ok := p.Volumes[volRepo]; !ok {
-				return fmt.Errorf("%s declares no %s volume", PatroniBackupCompose, volRepo)
-			}
-			for _, n := range patroniNodes {
-				if _, ok := p.Services[n]; !ok {
-					return fmt.Errorf("no %s service in %s", n, PatroniCompose)
-				}
-				if err := composefile.SetEnv(p, n, patroniEnv...); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}
-	up := time.Now()
-	started := map[string]time.Time{}
-	var st *engine.Stack
-	if !t.Check("up: create and start the stack (compose.yaml + backup.yaml)", func() error {
-		var err error
-		st, err = t.Up(ctx, spec, engine.Hooks{
-			Created: func(s string, at time.Time) { t.Mark(s, "created", at) },
-			Started: func(s string, at time.Time) { t.Mark(s, "started", at); started[s] = at },
-		})
-		return err
-	}) {
+	pr, up, started, ok := upPatroni(ctx, t, " (compose.yaml + backup.yaml)", []string{PatroniCompose, PatroniBackupCompose}, env, func(p *types.Project) error {
+		if _, ok := p.Volumes[volRepo]; !ok {
+			return fmt.Errorf("%s declares no %s volume", PatroniBackupCompose, volRepo)
+		}
+		return nil
+	})
+	if !ok {
 		return
 	}
-	t.Span("stack", "up", up, time.Now())
-	r := &patroniBackupRun{patroniRun: &patroniRun{t: t, st: st, password: password}, rows: patroniRows}
+	t, st := pr.t, pr.st
+	r := &patroniBackupRun{patroniRun: pr, rows: patroniRows}
 	if !r.form(ctx, up, started) {
 		return
 	}
@@ -146,15 +120,7 @@ func runPatroniBackup(ctx context.Context, t *T) {
 		}
 		return errors.Join(errs...)
 	})
-	// Stop as compose down does: the replicas, the leader, then etcd.
-	for _, s := range append(append([]string{}, r.replicas...), r.leader) {
-		timedStop(ctx, t, st, s, s, budget.MetricStop)
-	}
-	for _, s := range etcdMembers {
-		metric := budget.MetricStop + ":" + s
-		t.Budget(budget.PlanShutdown.For(metric))
-		timedStopNotKilled(ctx, t, st, s, s, metric)
-	}
+	r.stopAll(ctx)
 }
 
 // firstReplicas: the stanza exists (the leader created it in its
