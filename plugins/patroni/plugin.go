@@ -223,7 +223,7 @@ func (p *Plugin) Status(ctx context.Context) (Status, error) {
 	if c == nil {
 		return Status{Role: sdk.RoleNone}, errors.New("not configured yet")
 	}
-	return StatusOf(ctx, NewREST(c.RESTPort), server.PGData), nil
+	return StatusOf(ctx, NewREST(c.RESTPort), server.PGData, c.Name), nil
 }
 
 // Health reports Patroni's liveness and readiness with role, state,

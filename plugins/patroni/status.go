@@ -85,24 +85,37 @@ func (r *REST) Probe(ctx context.Context, path string) (int, error) {
 	return code, err
 }
 
+// clusterView is GET /cluster, the fields pgdock reads.
+type clusterView struct {
+	Members []struct {
+		Name string          `json:"name"`
+		Role string          `json:"role"`
+		Lag  json.RawMessage `json:"lag"`
+	} `json:"members"`
+}
+
+// cluster fetches GET /cluster, which Patroni answers from the DCS afresh.
+func (r *REST) cluster(ctx context.Context) (clusterView, error) {
+	var c clusterView
+	code, body, err := r.get(ctx, "/cluster")
+	if err != nil {
+		return c, err
+	}
+	if code != http.StatusOK {
+		return c, fmt.Errorf("GET /cluster: HTTP %d", code)
+	}
+	if err := json.Unmarshal(body, &c); err != nil {
+		return c, fmt.Errorf("GET /cluster: %w", err)
+	}
+	return c, nil
+}
+
 // Lag returns this member's replication lag in bytes from GET /cluster
 // (-1 when unknown: leader, or not listed).
 func (r *REST) Lag(ctx context.Context, name string) (int64, error) {
-	code, body, err := r.get(ctx, "/cluster")
+	c, err := r.cluster(ctx)
 	if err != nil {
 		return -1, err
-	}
-	if code != http.StatusOK {
-		return -1, fmt.Errorf("GET /cluster: HTTP %d", code)
-	}
-	var c struct {
-		Members []struct {
-			Name string          `json:"name"`
-			Lag  json.RawMessage `json:"lag"`
-		} `json:"members"`
-	}
-	if err := json.Unmarshal(body, &c); err != nil {
-		return -1, fmt.Errorf("GET /cluster: %w", err)
 	}
 	for _, m := range c.Members {
 		if m.Name == name {
@@ -150,41 +163,72 @@ func RoleOf(n NodeStatus) sdk.Role {
 }
 
 // StatusOf asks the REST API for the node's status and reads the
-// postmaster's pid from pgdata/postmaster.pid. An unreachable API is not an
-// error: the node is simply not ready (Patroni is starting).
-func StatusOf(ctx context.Context, r *REST, pgdata string) Status {
+// postmaster's pid from pgdata/postmaster.pid; name is this member's
+// Patroni name. An unreachable API is not an error: the node is simply not
+// ready (Patroni is starting).
+func StatusOf(ctx context.Context, r *REST, pgdata, name string) Status {
 	n, err := r.Node(ctx)
 	if err != nil {
 		return Status{Role: sdk.RoleNone, Message: err.Error()}
 	}
 	s := Status{Role: RoleOf(n), Node: n, Message: fmt.Sprintf("patroni %s: %s, %s", n.Patroni.Version, n.Role, n.State)}
-	if n.State == "running" {
-		if pid, err := PostmasterPID(pgdata); err == nil {
-			s.PostmasterPID = pid
-		} else {
-			s.Message += "; " + err.Error()
+	if n.State != "running" {
+		return s
+	}
+	if pid, err := PostmasterPID(pgdata); err == nil {
+		s.PostmasterPID = pid
+	} else {
+		s.Message += "; " + err.Error()
+	}
+	code, err := r.Probe(ctx, "/readiness")
+	s.Ready = err == nil && code == http.StatusOK && s.PostmasterPID > 0
+	if !s.Ready || !n.ClusterUnlocked {
+		return s
+	}
+	// /patroni's cluster_unlocked is the view of the last HA cycle (up to
+	// loop_wait old), so it is only the cue to ask the DCS itself.
+	switch s.Role {
+	case sdk.RolePrimary:
+		// Patroni sets the master role before the post-bootstrap
+		// callback and takes the leader key after it — and after a custom
+		// bootstrap (a restore) it restarts PostgreSQL in between, with
+		// the final settings. A primary is ready once it holds the key
+		// (GET /cluster reads the DCS afresh, so this costs milliseconds,
+		// not loop_wait); before that a connection may be cut by that
+		// restart.
+		leader, err := r.Leader(ctx)
+		if err != nil || leader != name {
+			s.Ready = false
+			s.Message += "; the leader key is not held yet (bootstrapping)"
 		}
-		code, err := r.Probe(ctx, "/readiness")
-		s.Ready = err == nil && code == http.StatusOK && s.PostmasterPID > 0
-		if s.Ready && n.ClusterUnlocked && s.Role != sdk.RolePrimary {
-			// A replica while no member holds the leader key: a new
-			// cluster is still bootstrapping through a custom method
-			// (while a restore recovers, Patroni reports the node as a
-			// running replica; its key comes after the post-bootstrap
-			// callback and Patroni's restart with the final settings),
-			// or the leader is gone. The host takes a ready replica for
-			// "bootstrapped elsewhere" (bootstrapDoneElsewhere), so this
-			// one must wait. A primary is not held back here: the host
-			// waits for the post-bootstrap callback itself, and Patroni's
-			// REST view of the key is the last HA cycle's — gating a
-			// primary on it cost the first node up to loop_wait (the
-			// bench's healthy cluster with the defaults went from 7.5 s
-			// to 15.3 s). The host uses Ready for the first readiness only.
+	default:
+		// A replica while no member holds the leader key: a new cluster
+		// is still bootstrapping through a custom method (while a restore
+		// recovers, Patroni reports the node as a running replica), or
+		// the leader is gone. The host takes a ready replica for
+		// "bootstrapped elsewhere" (bootstrapDoneElsewhere), so this one
+		// must wait. The host uses Ready for the first readiness only.
+		if leader, err := r.Leader(ctx); err != nil || leader == "" || leader == name {
 			s.Ready = false
 			s.Message += "; no leader in the cluster (bootstrapping, or no leader elected yet)"
 		}
 	}
 	return s
+}
+
+// Leader returns the name of the member holding the leader key, read from
+// the DCS through GET /cluster ("" when none does).
+func (r *REST) Leader(ctx context.Context) (string, error) {
+	c, err := r.cluster(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range c.Members {
+		if m.Role == "leader" || m.Role == "standby_leader" {
+			return m.Name, nil
+		}
+	}
+	return "", nil
 }
 
 // PostmasterPID reads the first line of pgdata/postmaster.pid.

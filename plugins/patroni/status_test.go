@@ -49,29 +49,38 @@ func TestRoleOf(t *testing.T) {
 
 func TestStatusOf(t *testing.T) {
 	const primary = `{"state":"running","role":"master","timeline":2,"patroni":{"version":"3.0.2","scope":"c"}}`
+	const (
+		noLeader = `{"members":[{"name":"n1","role":"replica"},{"name":"n2","role":"replica"}]}`
+		n1Leads  = `{"members":[{"name":"n1","role":"leader"},{"name":"n2","role":"replica"}]}`
+		n2Leads  = `{"members":[{"name":"n1","role":"replica"},{"name":"n2","role":"leader"}]}`
+	)
 	tests := []struct {
 		name      string
 		body      string
 		readiness int
 		pidfile   string
+		cluster   string
 		want      Status
 	}{
-		{"ready primary", primary, 200, "4242\n/data\n", Status{Role: sdk.RolePrimary, Ready: true, PostmasterPID: 4242}},
-		{"not ready", primary, 503, "4242\n", Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
-		{"no pid file yet", primary, 200, "", Status{Role: sdk.RolePrimary}},
-		{"starting replica", `{"state":"starting","role":"replica"}`, 503, "7\n", Status{Role: sdk.RoleNone}},
-		{"primary, the REST view of the key still unlocked (the host waits for the post-bootstrap callback itself)", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", Status{Role: sdk.RolePrimary, PostmasterPID: 4242, Ready: true}},
-		{"running replica, no leader anywhere (a restore recovering during bootstrap)", `{"state":"running","role":"replica","cluster_unlocked":true}`, 200, "7\n", Status{Role: sdk.RoleReplica, PostmasterPID: 7}},
-		{"running replica of a leader", `{"state":"running","role":"replica"}`, 200, "7\n", Status{Role: sdk.RoleReplica, Ready: true, PostmasterPID: 7}},
+		{"ready primary", primary, 200, "4242\n/data\n", noLeader, Status{Role: sdk.RolePrimary, Ready: true, PostmasterPID: 4242}},
+		{"not ready", primary, 503, "4242\n", n1Leads, Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
+		{"no pid file yet", primary, 200, "", n1Leads, Status{Role: sdk.RolePrimary}},
+		{"starting replica", `{"state":"starting","role":"replica"}`, 503, "7\n", n2Leads, Status{Role: sdk.RoleNone}},
+		{"primary before it holds the key (post-bootstrap, Patroni may still restart PostgreSQL)", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", noLeader, Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
+		{"primary holding the key while the REST view is a cycle old", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", n1Leads, Status{Role: sdk.RolePrimary, PostmasterPID: 4242, Ready: true}},
+		{"primary, the DCS unreadable", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", `not json`, Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
+		{"running replica, no leader anywhere (a restore recovering during bootstrap)", `{"state":"running","role":"replica","cluster_unlocked":true}`, 200, "7\n", noLeader, Status{Role: sdk.RoleReplica, PostmasterPID: 7}},
+		{"running replica, the REST view a cycle old, a leader in the DCS", `{"state":"running","role":"replica","cluster_unlocked":true}`, 200, "7\n", n2Leads, Status{Role: sdk.RoleReplica, PostmasterPID: 7, Ready: true}},
+		{"running replica of a leader", `{"state":"running","role":"replica"}`, 200, "7\n", noLeader, Status{Role: sdk.RoleReplica, Ready: true, PostmasterPID: 7}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := fakePatroni(t, tt.body, 200, tt.readiness, `{}`)
+			r := fakePatroni(t, tt.body, 200, tt.readiness, tt.cluster)
 			pgdata := t.TempDir()
 			if tt.pidfile != "" {
 				pgdata = pgdataWithPID(t, tt.pidfile)
 			}
-			got := StatusOf(context.Background(), r, pgdata)
+			got := StatusOf(context.Background(), r, pgdata, "n1")
 			assert.Equal(t, tt.want.Role, got.Role)
 			assert.Equal(t, tt.want.Ready, got.Ready)
 			assert.Equal(t, tt.want.PostmasterPID, got.PostmasterPID)
@@ -81,7 +90,7 @@ func TestStatusOf(t *testing.T) {
 
 func TestStatusOfUnreachable(t *testing.T) {
 	r := NewREST(1) // nothing listens on port 1
-	got := StatusOf(context.Background(), r, t.TempDir())
+	got := StatusOf(context.Background(), r, t.TempDir(), "n1")
 	assert.Equal(t, sdk.RoleNone, got.Role)
 	assert.False(t, got.Ready)
 	assert.Contains(t, got.Message, "REST API")
