@@ -158,11 +158,11 @@ func connFromProto(c *pb.Connection) Conn {
 }
 
 func healthToProto(h Health) *pb.HealthResponse {
-	return &pb.HealthResponse{Healthy: h.Healthy, Message: h.Message, Details: h.Details}
+	return &pb.HealthResponse{Healthy: h.Healthy, Degraded: h.Degraded && h.Healthy, Message: h.Message, Details: h.Details}
 }
 
 func healthFromProto(r *pb.HealthResponse) Health {
-	return Health{Healthy: r.GetHealthy(), Message: r.GetMessage(), Details: r.GetDetails()}
+	return Health{Healthy: r.GetHealthy(), Degraded: r.GetDegraded() && r.GetHealthy(), Message: r.GetMessage(), Details: r.GetDetails()}
 }
 
 func commandToProto(c *Command) *pb.ModeCommandResponse {

@@ -300,11 +300,16 @@ type HookRequest struct {
 	Role Role // Started only: the node's role when the server became ready
 }
 
-// Health is a plugin's answer to a health probe.
+// Health is a plugin's answer to a health probe. Healthy false makes the
+// node unready (pgdock-healthcheck readiness fails): use it for what stops
+// the node from serving. Degraded with Healthy true is "serving, but
+// something needs attention" (a backup older than its schedule, failing WAL
+// archiving): readiness passes and reports it, `--strict` fails on it.
 type Health struct {
-	Healthy bool
-	Message string
-	Details map[string]string
+	Healthy  bool
+	Degraded bool
+	Message  string
+	Details  map[string]string
 }
 
 // ModeCommandRequest is the input of ModeCommand.

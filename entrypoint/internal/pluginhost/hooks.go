@@ -446,7 +446,7 @@ func (m *Manager) Health(ctx context.Context) []sdk.HealthResult {
 				out[i] = sdk.HealthResult{Plugin: inst.name, Message: err.Error()}
 				return
 			}
-			out[i] = sdk.HealthResult{Plugin: inst.name, Healthy: h.Healthy, Message: h.Message, Details: h.Details}
+			out[i] = sdk.HealthResult{Plugin: inst.name, Healthy: h.Healthy, Degraded: h.Degraded, Message: h.Message, Details: h.Details}
 		})
 	}
 	wg.Wait()

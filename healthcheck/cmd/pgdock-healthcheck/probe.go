@@ -15,6 +15,6 @@ import (
 func newProber() check.PluginProber {
 	return check.ProberFunc(func(ctx context.Context, p state.Plugin) (check.PluginHealth, error) {
 		h, err := probe.Health(ctx, p)
-		return check.PluginHealth{Plugin: h.Plugin, Healthy: h.Healthy, Message: h.Message, Details: h.Details}, err
+		return check.PluginHealth{Plugin: h.Plugin, Healthy: h.Healthy, Degraded: h.Degraded, Message: h.Message, Details: h.Details}, err
 	})
 }

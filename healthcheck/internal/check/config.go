@@ -58,6 +58,9 @@ type Config struct {
 	Disk disk.Thresholds
 	// PatroniURL is Patroni's REST health endpoint.
 	PatroniURL string
+	// Strict fails a degraded report (a plugin healthy but asking for
+	// attention) instead of passing it with the word DEGRADED.
+	Strict bool
 }
 
 // DefaultConfig returns the defaults.

@@ -10,10 +10,11 @@ import (
 // PluginHealth is a plugin's answer to a health probe; it carries the same
 // data as sdk.HealthResult.
 type PluginHealth struct {
-	Plugin  string
-	Healthy bool
-	Message string
-	Details map[string]string
+	Plugin   string
+	Healthy  bool
+	Degraded bool
+	Message  string
+	Details  map[string]string
 }
 
 // PluginProber asks a plugin the entrypoint started for its health. An

@@ -2,6 +2,7 @@ package check
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,45 @@ func TestReportJSON(t *testing.T) {
 
 	line = Report{Check: "pgdock-healthcheck", Message: "bad flag"}.JSON()
 	assert.JSONEq(t, `{"check":"pgdock-healthcheck","healthy":false,"message":"bad flag","checks":[],"duration_ms":0}`, line, "checks is always an array")
+}
+
+func TestDegradedReports(t *testing.T) {
+	pg := Result{Check: "postgresql", Healthy: true, Message: "accepting connections"}
+	stale := Result{Check: "plugin:pgbackrest", Healthy: true, Degraded: true, Message: "the last full backup is 30h old (schedule: daily)"}
+	down := Result{Check: "plugin:citus", Message: "not registered"}
+	tests := []struct {
+		name         string
+		comps        []Result
+		strict       bool
+		healthy      bool
+		degraded     bool
+		text, exit   string
+		jsonDegraded any
+	}{
+		{"healthy", []Result{pg}, false, true, false, "OK readiness: ok 2.0ms", "0", nil},
+		{"degraded passes", []Result{pg, stale}, false, true, true,
+			"DEGRADED readiness: ok; degraded: plugin:pgbackrest: the last full backup is 30h old (schedule: daily) 2.0ms", "0", true},
+		{"degraded fails with --strict", []Result{pg, stale}, true, false, true,
+			"FAIL readiness: degraded (--strict): ok; degraded: plugin:pgbackrest: the last full backup is 30h old (schedule: daily)", "1", true},
+		{"a failure hides degraded", []Result{pg, stale, down}, false, false, false, "FAIL readiness: plugin:citus: not registered", "1", nil},
+		{"strict leaves healthy alone", []Result{pg}, true, true, false, "OK readiness: ok 2.0ms", "0", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := summarize(Readiness, tt.comps, "ok", "postgresql")
+			if tt.strict {
+				rep = rep.Strict()
+			}
+			rep.Duration = 2 * time.Millisecond
+			assert.Equal(t, tt.healthy, rep.Healthy)
+			assert.Equal(t, tt.degraded, rep.Degraded)
+			assert.Equal(t, tt.text, rep.Text())
+			assert.Equal(t, tt.exit, strconv.Itoa(rep.ExitCode()))
+			var got map[string]any
+			require.NoError(t, json.Unmarshal([]byte(rep.JSON()), &got))
+			assert.Equal(t, tt.jsonDegraded, got["degraded"])
+		})
+	}
 }
 
 func TestSummarize(t *testing.T) {

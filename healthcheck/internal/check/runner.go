@@ -56,6 +56,9 @@ func (r Runner) Run(ctx context.Context, name Name) Report {
 	defer cancelInner()
 	r.progress = new(progress)
 	rep := bounded(ctx, name, r.Config.Timeout, r.progress, func(context.Context) Report { return r.run(inner, name) })
+	if r.Config.Strict {
+		rep = rep.Strict()
+	}
 	rep.Duration = time.Since(start)
 	return rep
 }
@@ -506,8 +509,11 @@ func (r Runner) plugin(ctx context.Context, p state.Plugin) Result {
 		return res
 	}
 	res.Healthy, res.Details, res.Message = h.Healthy, h.Details, h.Message
+	res.Degraded = h.Healthy && h.Degraded
 	switch {
 	case res.Message != "":
+	case res.Degraded:
+		res.Message = "degraded"
 	case h.Healthy:
 		res.Message = "healthy"
 	default:

@@ -110,6 +110,7 @@ func TestReadiness(t *testing.T) {
 		st      *state.State
 		host    string
 		prober  PluginProber
+		strict  bool
 		healthy bool
 		message string // exact for failures, prefix for successes
 	}{
@@ -151,6 +152,15 @@ func TestReadiness(t *testing.T) {
 			prober: &fakeProber{errs: map[string]error{"pgbackrest": errors.New("connection refused")}}, message: "plugin:pgbackrest: probe failed: connection refused"},
 		{name: "plugin probe panics", st: with(up, func(s *state.State) { s.Plugins = []state.Plugin{plugin("pgbackrest")} }),
 			prober: &fakeProber{panics: true}, message: "plugin:pgbackrest: probe failed: probe panicked: prober exploded"},
+		{name: "plugin degraded: ready, and says so", st: with(up, func(s *state.State) { s.Plugins = []state.Plugin{plugin("pgbackrest")} }),
+			prober:  &fakeProber{answers: map[string]PluginHealth{"pgbackrest": {Healthy: true, Degraded: true, Message: "WAL archiving is failing"}}},
+			healthy: true, message: "accepting connections (" + where + "); plugins healthy: pgbackrest; degraded: plugin:pgbackrest: WAL archiving is failing"},
+		{name: "plugin degraded with --strict", st: with(up, func(s *state.State) { s.Plugins = []state.Plugin{plugin("pgbackrest")} }),
+			prober: &fakeProber{answers: map[string]PluginHealth{"pgbackrest": {Healthy: true, Degraded: true, Message: "WAL archiving is failing"}}},
+			strict: true, message: "degraded (--strict): accepting connections"},
+		{name: "unhealthy and degraded is unhealthy", st: with(up, func(s *state.State) { s.Plugins = []state.Plugin{plugin("pgbackrest")} }),
+			prober:  &fakeProber{answers: map[string]PluginHealth{"pgbackrest": {Degraded: true, Message: "stanza-create failed"}}},
+			message: "plugin:pgbackrest: stanza-create failed"},
 		{name: "plugin process gone", st: with(up, func(s *state.State) {
 			p := plugin("pgbackrest")
 			p.Reattach.Pid = deadPID(t)
@@ -161,6 +171,7 @@ func TestReadiness(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runner(t, tc.st, tc.prober)
 			r.Config.Host = tc.host
+			r.Config.Strict = tc.strict
 			rep := r.Run(context.Background(), Readiness)
 			assert.Equal(t, Readiness, rep.Check)
 			assert.Equal(t, tc.healthy, rep.Healthy, rep.Message)

@@ -7,7 +7,8 @@ import (
 )
 
 // decodeHealthResponse decodes pgdock.plugin.v1.HealthResponse
-// {bool healthy = 1; string message = 2; map<string,string> details = 3}
+// {bool healthy = 1; string message = 2; map<string,string> details = 3;
+// bool degraded = 4}
 // without the generated code (whose registration costs start-up time).
 // Unknown fields are skipped, as protobuf requires.
 func decodeHealthResponse(b []byte) (Result, error) {
@@ -25,6 +26,13 @@ func decodeHealthResponse(b []byte) (Result, error) {
 				return Result{}, decodeErr(protowire.ParseError(n))
 			}
 			r.Healthy = v != 0
+			b = b[n:]
+		case num == 4 && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return Result{}, decodeErr(protowire.ParseError(n))
+			}
+			r.Degraded = v != 0
 			b = b[n:]
 		case num == 2 && typ == protowire.BytesType:
 			v, n := protowire.ConsumeString(b)
@@ -55,6 +63,7 @@ func decodeHealthResponse(b []byte) (Result, error) {
 			b = b[n:]
 		}
 	}
+	r.Degraded = r.Degraded && r.Healthy
 	return r, nil
 }
 

@@ -18,6 +18,8 @@ func TestDecodeHealthResponseMatchesGeneratedCode(t *testing.T) {
 		{Healthy: true},
 		{Message: "only a message"},
 		{Healthy: true, Message: "ok", Details: map[string]string{"a": "1", "": "empty key", "empty value": "", "ü": "ñ"}},
+		{Healthy: true, Degraded: true, Message: "the last backup is 30h old"},
+		{Degraded: true, Message: "degraded is ignored when unhealthy"},
 	}
 	for _, in := range tests {
 		b, err := proto.Marshal(in)
@@ -25,6 +27,7 @@ func TestDecodeHealthResponseMatchesGeneratedCode(t *testing.T) {
 		got, err := decodeHealthResponse(b)
 		require.NoError(t, err)
 		assert.Equal(t, in.GetHealthy(), got.Healthy)
+		assert.Equal(t, in.GetDegraded() && in.GetHealthy(), got.Degraded)
 		assert.Equal(t, in.GetMessage(), got.Message)
 		if len(in.GetDetails()) == 0 {
 			assert.Nil(t, got.Details)

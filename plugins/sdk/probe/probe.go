@@ -24,10 +24,11 @@ func SupportedVersions() []int { return []int{ProtocolVersion} }
 
 // Result is a plugin's health as seen by a prober.
 type Result struct {
-	Plugin  string
-	Healthy bool
-	Message string
-	Details map[string]string
+	Plugin   string
+	Healthy  bool
+	Degraded bool // healthy, but something needs attention (never set when unhealthy)
+	Message  string
+	Details  map[string]string
 }
 
 // ErrUnreachable means the plugin could not be asked (gone, stale state,

@@ -1507,10 +1507,15 @@ func (x *JobResult) GetRunning() bool {
 }
 
 type HealthResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Healthy       bool                   `protobuf:"varint,1,opt,name=healthy,proto3" json:"healthy,omitempty"`
-	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	Details       map[string]string      `protobuf:"bytes,3,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Healthy bool                   `protobuf:"varint,1,opt,name=healthy,proto3" json:"healthy,omitempty"`
+	Message string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Details map[string]string      `protobuf:"bytes,3,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// healthy, but something needs attention (a stale backup, failing WAL
+	// archiving): readiness still passes and the healthcheck says
+	// "degraded"; --strict counts it as a failure. Ignored when healthy is
+	// false.
+	Degraded      bool `protobuf:"varint,4,opt,name=degraded,proto3" json:"degraded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1564,6 +1569,13 @@ func (x *HealthResponse) GetDetails() map[string]string {
 		return x.Details
 	}
 	return nil
+}
+
+func (x *HealthResponse) GetDegraded() bool {
+	if x != nil {
+		return x.Degraded
+	}
+	return false
 }
 
 type StoppingRequest struct {
@@ -2229,11 +2241,12 @@ const file_pgdock_plugin_v1_plugin_proto_rawDesc = "" +
 	"\rfinished_unix\x18\x03 \x01(\x03R\ffinishedUnix\x12\x1b\n" +
 	"\texit_code\x18\x04 \x01(\x05R\bexitCode\x12\x14\n" +
 	"\x05error\x18\x05 \x01(\tR\x05error\x12\x18\n" +
-	"\arunning\x18\x06 \x01(\bR\arunning\"\xc9\x01\n" +
+	"\arunning\x18\x06 \x01(\bR\arunning\"\xe5\x01\n" +
 	"\x0eHealthResponse\x12\x18\n" +
 	"\ahealthy\x18\x01 \x01(\bR\ahealthy\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12G\n" +
-	"\adetails\x18\x03 \x03(\v2-.pgdock.plugin.v1.HealthResponse.DetailsEntryR\adetails\x1a:\n" +
+	"\adetails\x18\x03 \x03(\v2-.pgdock.plugin.v1.HealthResponse.DetailsEntryR\adetails\x12\x1a\n" +
+	"\bdegraded\x18\x04 \x01(\bR\bdegraded\x1a:\n" +
 	"\fDetailsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +
