@@ -3,7 +3,6 @@ package citus
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -12,10 +11,9 @@ import (
 	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
-	"github.com/pgdock/pgdock/plugins/sdk/pglocal"
+	"github.com/pgdock/pgdock/plugins/sdk/psql"
 )
 
 // Name is the plugin's name: pgdock-plugin-citus, CITUS_ENABLE.
@@ -302,16 +300,9 @@ func (p *Plugin) activate(ctx context.Context, c Config, conn sdk.Conn, role sdk
 			close(done)
 			return nil
 		}
-		target := Target{Host: c.CoordinatorHost, Port: c.CoordinatorPort, User: c.CoordinatorUser, Password: c.CoordinatorPassword, Database: c.Database, SSLMode: c.CoordinatorSSLMode}
 		reg := &Registrar{
 			SQL: SQL{Schema: p.opts.Schema}, Host: host, Port: port, Backoff: p.opts.Backoff, Log: p.log,
-			Connect: func(ctx context.Context) (*pgx.Conn, error) {
-				cfg, err := pgx.ParseConfig(target.ConnString())
-				if err != nil {
-					return nil, errors.New("invalid coordinator connection settings") // never echo the string: it holds the password
-				}
-				return pgx.ConnectConfig(ctx, cfg)
-			},
+			Coordinator: CoordinatorTarget(c),
 		}
 		p.mu.Lock()
 		p.reg, p.target = reg, fmt.Sprintf("%s:%d", c.CoordinatorHost, c.CoordinatorPort)
@@ -341,38 +332,34 @@ func (p *Plugin) advertised(c Config, conn sdk.Conn) (string, int, error) {
 	return host, port, nil
 }
 
+// CoordinatorTarget is the session a worker opens on its coordinator's
+// Citus database over TCP, with the password (a passfile for psql only).
+func CoordinatorTarget(c Config) psql.Target {
+	return psql.Target{Host: c.CoordinatorHost, Port: c.CoordinatorPort, User: c.CoordinatorUser, Password: c.CoordinatorPassword,
+		Database: c.Database, SSLMode: c.CoordinatorSSLMode, Application: application, ConnectTimeout: coordinatorConnectTimeout}
+}
+
+// coordinatorConnectTimeout bounds a worker's connection attempt to its
+// coordinator.
+const coordinatorConnectTimeout = 5 * time.Second
+
 func (p *Plugin) inRecovery(ctx context.Context, c sdk.Conn) (bool, error) {
-	conn, err := pglocal.Connect(ctx, c, c.Database, application)
-	if err != nil {
-		return false, err
-	}
-	defer conn.Close(context.Background())
-	return pglocal.InRecovery(ctx, conn)
+	return psql.InRecovery(ctx, psql.Local(c, c.Database, application))
 }
 
 // ensureExtension creates db when missing (through the maintenance
 // database of conn) and the extension in it.
 func (p *Plugin) ensureExtension(ctx context.Context, c sdk.Conn, db string) error {
-	maint, err := pglocal.Connect(ctx, c, c.Database, application)
-	if err != nil {
-		return err
-	}
-	var exists bool
-	err = maint.QueryRow(ctx, DatabaseExists, db).Scan(&exists)
+	maint := psql.Local(c, c.Database, application)
+	exists, err := psql.QueryBool(ctx, maint, DatabaseExists, psql.Vars{"database": db})
 	if err == nil && !exists {
 		p.log.Info("creating the Citus database", "database", db)
-		_, err = maint.Exec(ctx, CreateDatabase(db))
+		err = psql.Exec(ctx, maint, CreateDatabase(db), nil)
 	}
-	maint.Close(context.Background())
 	if err != nil {
 		return fmt.Errorf("database %q for %s: %w", db, EnvDatabase, err)
 	}
-	conn, err := pglocal.Connect(ctx, c, db, application)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, pglocal.CreateExtension(p.opts.Extension)); err != nil {
+	if err := psql.Exec(ctx, psql.Local(c, db, application), psql.CreateExtension(p.opts.Extension), nil); err != nil {
 		return fmt.Errorf("create extension %s in database %q: %w", p.opts.Extension, db, err)
 	}
 	return nil
@@ -381,27 +368,23 @@ func (p *Plugin) ensureExtension(ctx context.Context, c sdk.Conn, db string) err
 // ensureAuthinfo records the superuser's password for Citus's own
 // connections between nodes (pg_dist_authinfo, every node), so the
 // coordinator reaches its workers without trust rules. Nothing without a
-// password.
+// password. The password travels to psql on its stdin (a variable).
 func (p *Plugin) ensureAuthinfo(ctx context.Context, c sdk.Conn, cfg Config) error {
 	if cfg.CoordinatorPassword == "" {
 		return nil
 	}
-	conn, err := pglocal.Connect(ctx, c, cfg.Database, application)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
+	t := psql.Local(c, cfg.Database, application)
 	q := SQL{Schema: p.opts.Schema}
-	info := conninfo("password", cfg.CoordinatorPassword)
-	var exists bool
-	if err := conn.QueryRow(ctx, q.AuthinfoExists(), c.User).Scan(&exists); err != nil {
+	vars := psql.Vars{"role": c.User, "authinfo": conninfo("password", cfg.CoordinatorPassword)}
+	exists, err := psql.QueryBool(ctx, t, q.AuthinfoExists(), vars)
+	if err != nil {
 		return fmt.Errorf("read pg_dist_authinfo: %w", err)
 	}
 	stmt := q.InsertAuthinfo()
 	if exists {
 		stmt = q.UpdateAuthinfo()
 	}
-	if _, err := conn.Exec(ctx, stmt, c.User, info); err != nil {
+	if err := psql.Exec(ctx, t, stmt, vars); err != nil {
 		return fmt.Errorf("write pg_dist_authinfo for role %q: %w", c.User, err)
 	}
 	return nil
@@ -410,20 +393,17 @@ func (p *Plugin) ensureAuthinfo(ctx context.Context, c sdk.Conn, cfg Config) err
 // setCoordinatorHost records the coordinator's own address unless it is
 // recorded already.
 func (p *Plugin) setCoordinatorHost(ctx context.Context, c sdk.Conn, db, host string, port int) error {
-	conn, err := pglocal.Connect(ctx, c, db, application)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
+	t := psql.Local(c, db, application)
 	q := SQL{Schema: p.opts.Schema}
-	var there bool
-	if err := conn.QueryRow(ctx, q.CoordinatorRecorded(), host, port).Scan(&there); err != nil {
+	vars := psql.Vars{"host": host, "port": strconv.Itoa(port)}
+	there, err := psql.QueryBool(ctx, t, q.CoordinatorRecorded(), vars)
+	if err != nil {
 		return fmt.Errorf("read pg_dist_node: %w", err)
 	}
 	if there {
 		return nil
 	}
-	if _, err := conn.Exec(ctx, q.SetCoordinatorHost(), host, port); err != nil {
+	if _, err := psql.Query(ctx, t, q.SetCoordinatorHost(), vars); err != nil {
 		return fmt.Errorf("citus_set_coordinator_host(%s, %d): %w", host, port, err)
 	}
 	p.log.Info("coordinator host recorded", "host", host, "port", port)
@@ -431,7 +411,7 @@ func (p *Plugin) setCoordinatorHost(ctx context.Context, c sdk.Conn, db, host st
 }
 
 // monitorWorkers refreshes the coordinator's view of its workers until ctx
-// ends, with one short session per check.
+// ends, with one psql run per check.
 func (p *Plugin) monitorWorkers(ctx context.Context, c sdk.Conn, db string) {
 	for {
 		p.checkWorkers(ctx, c, db)
@@ -450,29 +430,20 @@ func (p *Plugin) checkWorkers(ctx context.Context, c sdk.Conn, db string) {
 	defer cancel()
 	check := workerCheck{at: time.Now()}
 	err := func() error {
-		conn, err := pglocal.Connect(cctx, c, db, application)
+		rows, err := psql.Query(cctx, psql.Local(c, db, application), SQL{Schema: p.opts.Schema}.Workers(), nil)
 		if err != nil {
 			return err
 		}
-		defer conn.Close(context.Background())
-		rows, err := conn.Query(cctx, SQL{Schema: p.opts.Schema}.Workers())
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var name string
-			var port int
-			var active bool
-			if err := rows.Scan(&name, &port, &active); err != nil {
-				return err
+		for _, r := range rows {
+			if len(r) != 3 || r[0] == nil || r[1] == nil || r[2] == nil {
+				return fmt.Errorf("unexpected pg_dist_node row (%d columns or NULL)", len(r))
 			}
 			check.total++
-			if !active {
-				check.inactive = append(check.inactive, fmt.Sprintf("%s:%d", name, port))
+			if *r[2] != "t" {
+				check.inactive = append(check.inactive, *r[0]+":"+*r[1])
 			}
 		}
-		return rows.Err()
+		return nil
 	}()
 	if ctx.Err() != nil {
 		return

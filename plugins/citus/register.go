@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
-	"github.com/jackc/pgx/v5"
+
+	"github.com/pgdock/pgdock/plugins/sdk/psql"
 )
 
 // Backoff is the registration retry schedule: Initial after the first
@@ -43,12 +45,14 @@ type Registration struct {
 // pg_dist_node first and calls citus_add_node only when the worker is not
 // there, so it is idempotent across restarts. It never removes a node.
 type Registrar struct {
-	SQL     SQL
-	Connect func(ctx context.Context) (*pgx.Conn, error) // to the coordinator's Citus database
-	Host    string                                       // advertised host
-	Port    int                                          // advertised port
-	Backoff Backoff
-	Log     hclog.Logger
+	SQL SQL
+	// Coordinator is the coordinator's Citus database (with the password,
+	// which only reaches psql's passfile).
+	Coordinator psql.Target
+	Host        string // advertised host
+	Port        int    // advertised port
+	Backoff     Backoff
+	Log         hclog.Logger
 
 	mu    sync.Mutex
 	state Registration
@@ -64,20 +68,18 @@ func (r *Registrar) Status() Registration {
 // Once makes one registration attempt; added says whether it called
 // citus_add_node.
 func (r *Registrar) Once(ctx context.Context) (added bool, err error) {
-	conn, err := r.Connect(ctx)
+	vars := psql.Vars{"host": r.Host, "port": strconv.Itoa(r.Port)}
+	there, err := psql.QueryBool(ctx, r.Coordinator, r.SQL.NodeRegistered(), vars)
 	if err != nil {
-		return false, fmt.Errorf("connect to the coordinator: %w", err)
-	}
-	defer conn.Close(context.Background())
-	var there bool
-	if err := conn.QueryRow(ctx, r.SQL.NodeRegistered(), r.Host, r.Port).Scan(&there); err != nil {
+		if pe := (*psql.Error)(nil); errors.As(err, &pe) && pe.Connection() {
+			return false, fmt.Errorf("connect to the coordinator: %w", err)
+		}
 		return false, fmt.Errorf("read the coordinator's pg_dist_node: %w", err)
 	}
 	if there {
 		return false, nil
 	}
-	var id int64
-	if err := conn.QueryRow(ctx, r.SQL.AddNode(), r.Host, r.Port).Scan(&id); err != nil {
+	if _, err := psql.QueryRow(ctx, r.Coordinator, r.SQL.AddNode(), vars); err != nil {
 		return false, fmt.Errorf("citus_add_node(%s, %d) on the coordinator: %w", r.Host, r.Port, err)
 	}
 	return true, nil

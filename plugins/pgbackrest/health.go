@@ -13,7 +13,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
-	"github.com/pgdock/pgdock/plugins/sdk/pglocal"
+	"github.com/pgdock/pgdock/plugins/sdk/psql"
 )
 
 // application is the plugin's application_name in pg_stat_activity.
@@ -25,6 +25,10 @@ const (
 	infoInterval   = time.Minute
 	infoTimeout    = 30 * time.Second
 	archiverTimout = 3 * time.Second
+	// archiverFresh is how long a pg_stat_archiver reading answers the
+	// health probes (readiness and liveness probes often come together)
+	// before the next probe reads it again.
+	archiverFresh = time.Second
 )
 
 // infoState is what the last `pgbackrest info` said.
@@ -217,36 +221,59 @@ func firstLine(s string) string {
 	return s
 }
 
+// archiverQuery reads pg_stat_archiver; the times as microseconds since
+// the Unix epoch, which do not depend on the session's TimeZone or
+// DateStyle.
+const archiverQuery = `SELECT archived_count, failed_count, last_archived_wal, last_failed_wal,
+  (extract(epoch FROM last_archived_time) * 1000000)::bigint, (extract(epoch FROM last_failed_time) * 1000000)::bigint
+FROM pg_catalog.pg_stat_archiver`
+
 // queryArchiver reads pg_stat_archiver over the server's socket.
 func queryArchiver(ctx context.Context, c sdk.Conn) archiverState {
 	st := archiverState{At: time.Now()}
-	conn, err := pglocal.Connect(ctx, c, "", application)
+	row, err := psql.QueryRow(ctx, psql.Local(c, "", application), archiverQuery, nil)
+	if err == nil {
+		err = parseArchiver(row, &st)
+	}
 	if err != nil {
 		st.Err = err.Error()
-		return st
-	}
-	defer conn.Close(context.Background())
-	var archived, failed *time.Time
-	var archivedWAL, failedWAL *string
-	err = conn.QueryRow(ctx, `SELECT archived_count, failed_count, last_archived_wal, last_failed_wal, last_archived_time, last_failed_time FROM pg_stat_archiver`).
-		Scan(&st.Archived, &st.Failed, &archivedWAL, &failedWAL, &archived, &failed)
-	if err != nil {
-		st.Err = err.Error()
-		return st
-	}
-	if archivedWAL != nil {
-		st.LastArchivedWAL = *archivedWAL
-	}
-	if failedWAL != nil {
-		st.LastFailedWAL = *failedWAL
-	}
-	if archived != nil {
-		st.LastArchived = *archived
-	}
-	if failed != nil {
-		st.LastFailed = *failed
 	}
 	return st
+}
+
+// parseArchiver fills st from archiverQuery's row (NULL: never).
+func parseArchiver(row []*string, st *archiverState) error {
+	if len(row) != 6 || row[0] == nil || row[1] == nil {
+		return fmt.Errorf("pg_stat_archiver: unexpected row (%d columns)", len(row))
+	}
+	var err error
+	if st.Archived, err = strconv.ParseInt(*row[0], 10, 64); err != nil {
+		return fmt.Errorf("pg_stat_archiver archived_count: %w", err)
+	}
+	if st.Failed, err = strconv.ParseInt(*row[1], 10, 64); err != nil {
+		return fmt.Errorf("pg_stat_archiver failed_count: %w", err)
+	}
+	if row[2] != nil {
+		st.LastArchivedWAL = *row[2]
+	}
+	if row[3] != nil {
+		st.LastFailedWAL = *row[3]
+	}
+	for _, f := range []struct {
+		v    *string
+		to   *time.Time
+		name string
+	}{{row[4], &st.LastArchived, "last_archived_time"}, {row[5], &st.LastFailed, "last_failed_time"}} {
+		if f.v == nil {
+			continue
+		}
+		us, err := strconv.ParseInt(*f.v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("pg_stat_archiver %s: %w", f.name, err)
+		}
+		*f.to = time.UnixMicro(us)
+	}
+	return nil
 }
 
 // Health reports as HealthWithJobs with no new job results.
@@ -268,11 +295,12 @@ func (p *Plugin) HealthWithJobs(ctx context.Context, req sdk.HealthRequest) (sdk
 		p.jobs = req.Jobs
 	}
 	c, conn, role := p.cfg, p.conn, p.role
+	fresh := p.arch.Err == "" && !p.arch.At.IsZero() && time.Since(p.arch.At) < archiverFresh
 	p.mu.Unlock()
 	if c == nil {
 		return sdk.Health{Healthy: true, Message: "not configured yet"}, nil
 	}
-	if conn != nil && role == sdk.RolePrimary && c.ArchiveEnable {
+	if conn != nil && role == sdk.RolePrimary && c.ArchiveEnable && !fresh {
 		actx, cancel := context.WithTimeout(ctx, archiverTimout)
 		a := queryArchiver(actx, *conn)
 		cancel()

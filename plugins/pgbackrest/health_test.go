@@ -1,6 +1,9 @@
 package pgbackrest
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -8,7 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/sdktest/pgserver"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgserver.Run(m)) }
 
 const infoJSON = `[{"archive":[],"backup":[
  {"label":"20261203-184522F","type":"full","error":false,"timestamp":{"start":1796323522,"stop":1796323528}},
@@ -100,4 +106,103 @@ func TestBackupInterval(t *testing.T) {
 	d, ok := backupInterval(Config{Schedules: map[string]string{"full": "@daily", "incr": "*/15 * * * *"}}, now)
 	assert.True(t, ok)
 	assert.Equal(t, 40*time.Minute, d)
+}
+
+func TestParseArchiver(t *testing.T) {
+	str := func(s string) *string { return &s }
+	tests := []struct {
+		name    string
+		row     []*string
+		want    archiverState
+		wantErr string
+	}{
+		{"never archived", []*string{str("0"), str("0"), nil, nil, nil, nil}, archiverState{}, ""},
+		{"archived and failed", []*string{str("7"), str("2"), str("000000010000000000000007"), str("000000010000000000000003"),
+			str("1796323522123456"), str("1796323000000001")},
+			archiverState{Archived: 7, Failed: 2, LastArchivedWAL: "000000010000000000000007", LastFailedWAL: "000000010000000000000003",
+				LastArchived: time.UnixMicro(1796323522123456), LastFailed: time.UnixMicro(1796323000000001)}, ""},
+		{"short row", []*string{str("0")}, archiverState{}, "unexpected row"},
+		{"bad count", []*string{str("x"), str("0"), nil, nil, nil, nil}, archiverState{}, "archived_count"},
+		{"bad time", []*string{str("0"), str("0"), nil, nil, str("2026-12-03"), nil}, archiverState{}, "last_archived_time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var st archiverState
+			err := parseArchiver(tt.row, &st)
+			if tt.wantErr != "" {
+				assert.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, st)
+		})
+	}
+}
+
+// queryArchiver against a real server whose archive_command fails, then
+// succeeds: the counts, the WAL names and the times (to the microsecond,
+// as the server has them), and the health probe's one-second reuse.
+func TestArchiverOnRealServer(t *testing.T) {
+	s := pgserver.New(t, pgserver.Find(t), pgserver.FreePort(t))
+	// archiving fails until the file ok exists
+	archive := filepath.Join(s.Dir, "archive.sh")
+	require.NoError(t, os.WriteFile(archive, []byte("#!/bin/sh\ntest -f "+filepath.Join(s.Dir, "ok")+"\n"), 0o755))
+	s.Start("archive_mode=on", "archive_command="+archive, "wal_level=replica")
+	ctx := context.Background()
+	serverTime := func(col string) time.Time {
+		conn := s.Connect("postgres")
+		defer conn.Close(ctx)
+		var tm time.Time
+		require.NoError(t, conn.QueryRow(ctx, "SELECT "+col+" FROM pg_stat_archiver").Scan(&tm))
+		return tm
+	}
+	wait := func(what string, ok func(archiverState) bool) archiverState {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			st := queryArchiver(ctx, s.Conn())
+			require.Empty(t, st.Err)
+			if ok(st) {
+				return st
+			}
+			require.True(t, time.Now().Before(deadline), "timed out waiting for %s: %+v", what, st)
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
+	st := queryArchiver(ctx, s.Conn())
+	require.Empty(t, st.Err)
+	assert.Equal(t, int64(0), st.Archived)
+	assert.True(t, st.LastArchived.IsZero(), "NULL: never")
+
+	s.Exec("CREATE TABLE x AS SELECT 1 AS a; SELECT pg_switch_wal()")
+	st = wait("a failure", func(a archiverState) bool { return a.Failed > 0 })
+	assert.True(t, st.Failing())
+	assert.Len(t, st.LastFailedWAL, 24)
+	assert.True(t, st.LastFailed.Equal(serverTime("last_failed_time")), "%v", st.LastFailed)
+	assert.WithinDuration(t, time.Now(), st.LastFailed, time.Minute)
+
+	require.NoError(t, os.WriteFile(filepath.Join(s.Dir, "ok"), nil, 0o644))
+	s.Exec("INSERT INTO x VALUES (2); SELECT pg_switch_wal()") // wakes the archiver, which may be waiting after three failures
+	st = wait("an archived segment", func(a archiverState) bool { return a.Archived > 0 })
+	assert.False(t, st.Failing())
+	assert.Len(t, st.LastArchivedWAL, 24)
+	assert.True(t, st.LastArchived.Equal(serverTime("last_archived_time")), "%v", st.LastArchived)
+
+	// The health probe reads pg_stat_archiver at most once a second.
+	p := newTestPlugin()
+	c := mustLoad(t, map[string]string{})
+	conn := s.Conn()
+	p.cfg, p.conn, p.role = &c, &conn, sdk.RolePrimary
+	h, err := p.HealthWithJobs(ctx, sdk.HealthRequest{})
+	require.NoError(t, err)
+	assert.NotEmpty(t, h.Details["archived_count"])
+	first := p.arch.At
+	_, err = p.HealthWithJobs(ctx, sdk.HealthRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, first, p.arch.At, "a second probe within archiverFresh reuses the reading")
+	time.Sleep(archiverFresh)
+	_, err = p.HealthWithJobs(ctx, sdk.HealthRequest{})
+	require.NoError(t, err)
+	assert.True(t, p.arch.At.After(first), "read again after archiverFresh")
 }

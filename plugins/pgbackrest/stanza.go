@@ -6,12 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/pgdock/pgdock/plugins/sdk"
-	"github.com/pgdock/pgdock/plugins/sdk/pglocal"
 	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/psql"
 )
 
 // stanzaState is the outcome of the last stanza-create.
@@ -204,10 +205,5 @@ func (p *Plugin) waitRecovery(ctx context.Context, conn sdk.Conn) error {
 func isInRecovery(ctx context.Context, c sdk.Conn) (bool, error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	conn, err := pglocal.Connect(cctx, c, "", application)
-	if err != nil {
-		return false, err
-	}
-	defer conn.Close(context.Background())
-	return pglocal.InRecovery(cctx, conn)
+	return psql.InRecovery(cctx, psql.Local(c, "", application))
 }

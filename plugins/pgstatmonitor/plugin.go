@@ -2,6 +2,7 @@ package pgstatmonitor
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,10 +13,9 @@ import (
 	"strings"
 
 	hclog "github.com/hashicorp/go-hclog"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
-	"github.com/pgdock/pgdock/plugins/sdk/pglocal"
+	"github.com/pgdock/pgdock/plugins/sdk/psql"
 )
 
 // Name is the plugin's name: pgdock-plugin-pg-stat-monitor.
@@ -275,7 +275,9 @@ func (p *Plugin) Started(ctx context.Context, req sdk.HookRequest) error {
 
 // Queries the plugin issues.
 const (
-	ExistingAmong = "SELECT datname::text FROM pg_catalog.pg_database WHERE datname = ANY($1) AND datallowconn"
+	// ExistingAmong lists the databases that exist among :'databases', a
+	// JSON array of names (one psql variable, quoted by psql).
+	ExistingAmong = "SELECT datname::text FROM pg_catalog.pg_database WHERE datname = ANY (ARRAY(SELECT pg_catalog.json_array_elements_text(:'databases'::json))) AND datallowconn"
 )
 
 // ensure creates the extension in dbs; with skipMissing, databases that do
@@ -283,26 +285,27 @@ const (
 func (p *Plugin) ensure(ctx context.Context, c sdk.Conn, dbs []string, skipMissing bool) error {
 	todo := dbs
 	if skipMissing {
-		maint, err := pglocal.Connect(ctx, c, c.Database, application)
-		if err != nil {
-			return err
-		}
-		var replica bool
-		replica, err = pglocal.InRecovery(ctx, maint)
-		var existing []string
-		if err == nil && !replica {
-			var rows pgx.Rows
-			rows, err = maint.Query(ctx, ExistingAmong, dbs)
-			if err == nil {
-				existing, err = pgx.CollectRows(rows, pgx.RowTo[string])
-			}
-		}
-		maint.Close(context.Background())
+		maint := psql.Local(c, c.Database, application)
+		replica, err := psql.InRecovery(ctx, maint)
 		if err != nil {
 			return fmt.Errorf("list databases: %w", err)
 		}
 		if replica {
 			return nil
+		}
+		list, err := json.Marshal(append([]string{}, dbs...)) // [] rather than null
+		if err != nil {
+			return fmt.Errorf("list databases: %w", err)
+		}
+		rows, err := psql.Query(ctx, maint, ExistingAmong, psql.Vars{"databases": string(list)})
+		if err != nil {
+			return fmt.Errorf("list databases: %w", err)
+		}
+		var existing []string
+		for _, r := range rows {
+			if len(r) == 1 && r[0] != nil {
+				existing = append(existing, *r[0])
+			}
 		}
 		todo = nil
 		for _, d := range dbs {
@@ -314,13 +317,7 @@ func (p *Plugin) ensure(ctx context.Context, c sdk.Conn, dbs []string, skipMissi
 		}
 	}
 	for _, db := range todo {
-		conn, err := pglocal.Connect(ctx, c, db, application)
-		if err != nil {
-			return err
-		}
-		_, err = conn.Exec(ctx, pglocal.CreateExtension(p.extension))
-		conn.Close(context.Background())
-		if err != nil {
+		if err := psql.Exec(ctx, psql.Local(c, db, application), psql.CreateExtension(p.extension), nil); err != nil {
 			return fmt.Errorf("create extension %s in database %q: %w", p.extension, db, err)
 		}
 	}

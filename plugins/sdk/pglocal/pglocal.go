@@ -49,19 +49,3 @@ func Connect(ctx context.Context, c sdk.Conn, database, application string) (*pg
 	}
 	return conn, nil
 }
-
-// InRecovery reports whether the server conn is on is a replica
-// (pg_is_in_recovery).
-func InRecovery(ctx context.Context, conn *pgx.Conn) (bool, error) {
-	var r bool
-	if err := conn.QueryRow(ctx, "SELECT pg_catalog.pg_is_in_recovery()").Scan(&r); err != nil {
-		return false, fmt.Errorf("pg_is_in_recovery: %w", err)
-	}
-	return r, nil
-}
-
-// CreateExtension is the statement that creates extension name when it is
-// missing, the name quoted as an identifier.
-func CreateExtension(name string) string {
-	return "CREATE EXTENSION IF NOT EXISTS " + pgx.Identifier{name}.Sanitize()
-}

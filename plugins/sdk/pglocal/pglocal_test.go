@@ -37,9 +37,3 @@ func TestConfig(t *testing.T) {
 		})
 	}
 }
-
-func TestCreateExtension(t *testing.T) {
-	assert.Equal(t, `CREATE EXTENSION IF NOT EXISTS "citus"`, CreateExtension("citus"))
-	assert.Equal(t, `CREATE EXTENSION IF NOT EXISTS "pg_stat_monitor"`, CreateExtension("pg_stat_monitor"))
-	assert.Equal(t, `CREATE EXTENSION IF NOT EXISTS "a""b"`, CreateExtension(`a"b`))
-}
