@@ -161,13 +161,19 @@ func (s *site) start(args ...string) *proc { return s.startAs(nil, args...) }
 
 func (s *site) startAs(cred *syscall.Credential, args ...string) *proc {
 	s.t.Helper()
+	return s.startIn(&syscall.SysProcAttr{Setpgid: true, Credential: cred}, args...)
+}
+
+// startIn starts the entrypoint with attr (which must set Setpgid).
+func (s *site) startIn(attr *syscall.SysProcAttr, args ...string) *proc {
+	s.t.Helper()
 	cmd := exec.Command(binary, args...)
 	for k, v := range s.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	out := &syncBuf{}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
+	cmd.SysProcAttr = attr
 	// A postmaster that outlives a SIGKILLed entrypoint keeps the output
 	// pipe open: stop waiting for it a moment after the entrypoint exited.
 	cmd.WaitDelay = 3 * time.Second

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pgdock/pgdock/entrypoint/internal/app"
+	"github.com/pgdock/pgdock/entrypoint/internal/earlysignal"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -21,11 +22,14 @@ var version = "dev"
 
 func main() {
 	argv := os.Args[1:]
+	// The lifecycle's signals were caught while the packages initialised
+	// (earlysignal): as PID 1 a stop signal before that would be the Go
+	// runtime's exit 2, not a clean stop. A subcommand gives them back.
 	var sigs <-chan os.Signal
 	if len(argv) == 0 || !isSubcommand(argv[0]) {
-		// First thing: as PID 1 a stop signal before this would be the Go
-		// runtime's exit 2, not a clean stop (app.CatchSignals).
-		sigs = app.CatchSignals()
+		sigs = earlysignal.Channel()
+	} else {
+		earlysignal.Release()
 	}
 	o := app.Options{Env: app.EnvMap(os.Environ()), Stdout: os.Stdout, Stderr: os.Stderr, Version: version, Signals: sigs}
 	if sigs == nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/pgdock/pgdock/entrypoint/internal/args"
 	"github.com/pgdock/pgdock/entrypoint/internal/cluster"
 	"github.com/pgdock/pgdock/entrypoint/internal/config"
+	"github.com/pgdock/pgdock/entrypoint/internal/earlysignal"
 	"github.com/pgdock/pgdock/entrypoint/internal/fsutil"
 	"github.com/pgdock/pgdock/entrypoint/internal/initscripts"
 	"github.com/pgdock/pgdock/entrypoint/internal/logging"
@@ -46,25 +47,11 @@ type Options struct {
 	Version string
 	// ServerUser is the OS user a root start steps down to (default "postgres").
 	ServerUser string
-	// Signals, when set, delivers the stop and reload signals (CatchSignals),
-	// caught since before Main: as PID 1, a SIGTERM or SIGINT that arrives
+	// Signals, when set, delivers the stop and reload signals
+	// (earlysignal.Channel), caught since before Main: as PID 1, a SIGTERM or SIGINT that arrives
 	// before signal.Notify makes the Go runtime exit 2 instead of stopping
 	// cleanly. Nil: serve subscribes itself.
 	Signals <-chan os.Signal
-}
-
-// lifecycleSignals are the signals the server lifecycle handles: the stop
-// signals and SIGHUP (reload).
-var lifecycleSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP}
-
-// CatchSignals subscribes to the lifecycle's signals and returns their
-// channel, for Options.Signals. cmd/pgdock-entrypoint calls it first thing,
-// so a `docker stop` during start-up is a clean stop (exit 0), not the
-// runtime's exit 2. The subscription lasts for the process.
-func CatchSignals() <-chan os.Signal {
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, lifecycleSignals...)
-	return sigs
 }
 
 // EnvMap turns os.Environ() into a map.
@@ -195,7 +182,7 @@ func (r *runner) serve(serverArgs []string) int {
 	sigs := r.o.Signals
 	if sigs == nil {
 		ch := make(chan os.Signal, 8)
-		signal.Notify(ch, lifecycleSignals...)
+		signal.Notify(ch, earlysignal.Signals()...)
 		defer signal.Stop(ch)
 		sigs = ch
 	}

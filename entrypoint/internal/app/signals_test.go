@@ -12,7 +12,7 @@ import (
 )
 
 // A stop signal caught before Main (Options.Signals, filled by
-// CatchSignals from the first instruction of cmd/pgdock-entrypoint) is a
+// earlysignal while cmd/pgdock-entrypoint's packages initialise) is a
 // clean stop, whatever start-up was doing when it came: as PID 1, one that
 // arrived before serve's own signal.Notify was the Go runtime's exit 2.
 func TestSignalCaughtBeforeMainStopsCleanly(t *testing.T) {
