@@ -239,7 +239,8 @@ func TestPgbackrestBadInput(t *testing.T) {
 }
 
 // TestPgbackrestArchiveFailure: a repository the server cannot write to
-// shows in the plugin's health within one archive attempt.
+// shows in the plugin's health within one archive attempt, as degraded:
+// readiness still passes (PostgreSQL serves) and says why; --strict fails.
 func TestPgbackrestArchiveFailure(t *testing.T) {
 	testpg.NeedRoot(t, "makes the repository unwritable for the server's user")
 	s := newSite(t)
@@ -263,8 +264,17 @@ func TestPgbackrestArchiveFailure(t *testing.T) {
 	s.exec("INSERT INTO t VALUES (1)")
 	s.query("postgres", brPassword, "postgres", "SELECT pg_walfile_name(pg_switch_wal())")
 	p.waitFor("archive command failed", failures+1, 30*time.Second)
-	code, line = s.health("readiness", "--format", "json")
+	// the plugin reuses a reading of pg_stat_archiver for up to 1 s
+	require.Eventually(t, func() bool {
+		code, line = s.health("readiness", "--format", "json")
+		return strings.Contains(line, "WAL archiving is failing")
+	}, 10*time.Second, 200*time.Millisecond, line)
+	assert.Equal(t, 0, code, line)
+	assert.Contains(t, line, `"degraded":true`)
+	assert.Contains(t, line, "WAL archiving is failing")
+	code, line = s.health("readiness", "--strict")
 	assert.Equal(t, 1, code, line)
+	assert.True(t, strings.HasPrefix(line, "FAIL readiness: degraded (--strict): "), line)
 	assert.Contains(t, line, "WAL archiving is failing")
 
 	// writable again: healthy after the next successful attempt
@@ -276,9 +286,10 @@ func TestPgbackrestArchiveFailure(t *testing.T) {
 	}))
 	s.query("postgres", brPassword, "postgres", "SELECT pg_walfile_name(pg_switch_wal())") // wakes the archiver
 	require.Eventually(t, func() bool {
-		code, line = s.health("readiness", "--format", "json")
+		code, line = s.health("readiness", "--strict", "--format", "json")
 		return code == 0
 	}, 90*time.Second, time.Second, line)
+	assert.NotContains(t, line, "degraded")
 	p.stop()
 }
 

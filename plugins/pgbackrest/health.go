@@ -403,7 +403,10 @@ func report(c Config, role sdk.Role, started time.Time, stanza stanzaState, info
 		}
 	}
 	if len(problems) > 0 {
-		return sdk.Health{Healthy: false, Message: strings.Join(problems, "; "), Details: d}
+		// PostgreSQL serves: a backup or archiving problem needs an
+		// operator, not a restart or a load balancer taking the node out.
+		// Degraded keeps the node ready and says why; --strict fails it.
+		return sdk.Health{Healthy: true, Degraded: true, Message: strings.Join(problems, "; "), Details: d}
 	}
 	msg := "pgbackrest ok"
 	if info.LastLabel != "" {

@@ -67,36 +67,39 @@ func TestReport(t *testing.T) {
 	okArch := archiverState{At: now, Archived: 10, LastArchived: now}
 	okStanza := stanzaState{OK: true, At: now}
 	for _, tt := range []struct {
-		name    string
-		stanza  stanzaState
-		info    infoState
-		arch    archiverState
-		jobs    map[string]sdk.JobResult
-		healthy bool
-		want    string
+		name     string
+		stanza   stanzaState
+		info     infoState
+		arch     archiverState
+		jobs     map[string]sdk.JobResult
+		degraded bool
+		want     string
 	}{
-		{"all ok", okStanza, okInfo, okArch, nil, true, "last backup F (full) 30m0s ago"},
-		{"archiving failing", okStanza, okInfo, archiverState{At: now, Failed: 2, LastFailedWAL: "000000010000000000000001", LastFailed: now}, nil, false, "WAL archiving is failing"},
-		{"stanza failed", stanzaState{At: now, Err: "exit status 28"}, okInfo, okArch, nil, false, "stanza-create failed: exit status 28"},
-		{"repository unreachable", okStanza, infoState{At: now, Err: "ERROR: [039]: HTTP request failed"}, okArch, nil, false, "repository unreachable: ERROR: [039]"},
-		{"backup too old", okStanza, infoState{At: now, Reachable: true, LastLabel: "F", LastStop: now.Add(-3 * time.Hour)}, okArch, nil, false, "no successful backup for 3h0m0s"},
-		{"job failed", okStanza, okInfo, okArch, map[string]sdk.JobResult{"full": {Name: "full", Started: now, Finished: now, ExitCode: 1, Error: "exit status 1"}}, false, "the last full backup failed"},
-		{"job running", okStanza, okInfo, okArch, map[string]sdk.JobResult{"full": {Name: "full", Started: now, Running: true}}, true, "pgbackrest ok"},
+		{"all ok", okStanza, okInfo, okArch, nil, false, "last backup F (full) 30m0s ago"},
+		{"archiving failing", okStanza, okInfo, archiverState{At: now, Failed: 2, LastFailedWAL: "000000010000000000000001", LastFailed: now}, nil, true, "WAL archiving is failing"},
+		{"stanza failed", stanzaState{At: now, Err: "exit status 28"}, okInfo, okArch, nil, true, "stanza-create failed: exit status 28"},
+		{"repository unreachable", okStanza, infoState{At: now, Err: "ERROR: [039]: HTTP request failed"}, okArch, nil, true, "repository unreachable: ERROR: [039]"},
+		{"backup too old", okStanza, infoState{At: now, Reachable: true, LastLabel: "F", LastStop: now.Add(-3 * time.Hour)}, okArch, nil, true, "no successful backup for 3h0m0s"},
+		{"job failed", okStanza, okInfo, okArch, map[string]sdk.JobResult{"full": {Name: "full", Started: now, Finished: now, ExitCode: 1, Error: "exit status 1"}}, true, "the last full backup failed"},
+		{"job running", okStanza, okInfo, okArch, map[string]sdk.JobResult{"full": {Name: "full", Started: now, Running: true}}, false, "pgbackrest ok"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := report(c, sdk.RolePrimary, now.Add(-time.Hour), tt.stanza, tt.info, tt.arch, tt.jobs, now)
-			assert.Equal(t, tt.healthy, h.Healthy, h.Message)
+			assert.True(t, h.Healthy, "a backup problem never makes the node unready: %s", h.Message)
+			assert.Equal(t, tt.degraded, h.Degraded, h.Message)
 			assert.Contains(t, h.Message, tt.want)
 		})
 	}
 	// no backup yet: judged from the start of the plugin
 	h := report(c, sdk.RolePrimary, now.Add(-time.Hour), okStanza, infoState{At: now, Reachable: true}, okArch, nil, now)
 	assert.True(t, h.Healthy, h.Message)
+	assert.False(t, h.Degraded, h.Message)
 	h = report(c, sdk.RolePrimary, now.Add(-3*time.Hour), okStanza, infoState{At: now, Reachable: true}, okArch, nil, now)
-	assert.False(t, h.Healthy, h.Message)
+	assert.True(t, h.Degraded, h.Message)
 	// a replica does not judge archiving
 	h = report(c, sdk.RoleReplica, now, okStanza, okInfo, archiverState{At: now, Failed: 2, LastFailed: now}, nil, now)
 	assert.True(t, h.Healthy, h.Message)
+	assert.False(t, h.Degraded, h.Message)
 }
 
 func TestBackupInterval(t *testing.T) {

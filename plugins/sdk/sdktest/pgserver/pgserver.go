@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
-	"github.com/pgdock/pgdock/plugins/sdk/pglocal"
 	"github.com/pgdock/pgdock/plugins/sdk/sdktest"
 )
 
@@ -190,8 +189,13 @@ func (s *Server) Connect(db string) *pgx.Conn {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := pglocal.Connect(ctx, s.Conn(), db, "pgserver")
+	cfg, err := pgx.ParseConfig("")
 	require.NoError(s.t, err)
+	cfg.Host, cfg.Port, cfg.User, cfg.Database = s.Dir, uint16(s.Port), "postgres", db
+	cfg.TLSConfig, cfg.Fallbacks = nil, nil
+	cfg.RuntimeParams = map[string]string{"application_name": "pgserver"}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	require.NoError(s.t, err, "connect to database %q", db)
 	return conn
 }
 
