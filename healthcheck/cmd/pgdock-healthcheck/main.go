@@ -90,6 +90,7 @@ func run(args []string, stdout io.Writer, getenv func(string) string, prober che
 	f.StringVar(&cfg.PGData, "pgdata", "", "data directory for disk and process (default: from the state file, then $PGDATA)")
 	f.Float64Var(&cfg.Disk.MinFreePercent, "disk-min-free-percent", cfg.Disk.MinFreePercent, "disk fails below this free percentage, 0 disables (env "+check.EnvDiskMinFreePct+")")
 	f.Uint64Var(&diskMB, "disk-min-free-mb", diskMB, "disk fails below this many free MiB, 0 disables (env "+check.EnvDiskMinFreeMB+")")
+	f.Int64Var(&cfg.MaxLag, "max-lag", 0, "replica: fail when the node is more than this many bytes of WAL behind its leader, or its lag is unknown (Patroni's lag; 0: off)")
 	f.BoolVar(&cfg.Strict, "strict", false, "fail (exit 1) when a plugin reports itself degraded (a stale backup, failing WAL archiving); without it such a node passes and the line starts with DEGRADED")
 	f.StringVar(&cfg.PatroniURL, "patroni-url", cfg.PatroniURL, "Patroni REST health URL (port from env "+check.EnvPatroniRESTPort+")")
 

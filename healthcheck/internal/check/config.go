@@ -58,6 +58,10 @@ type Config struct {
 	Disk disk.Thresholds
 	// PatroniURL is Patroni's REST health endpoint.
 	PatroniURL string
+	// MaxLag, when above 0, makes the replica check fail for a replica
+	// more than this many bytes of WAL behind its leader, or whose lag is
+	// unknown (Patroni's lag, as GET /replica?lag= uses it).
+	MaxLag int64
 	// Strict fails a degraded report (a plugin healthy but asking for
 	// attention) instead of passing it with the word DEGRADED.
 	Strict bool
@@ -138,6 +142,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.StateDir == "" {
 		errs = append(errs, errors.New("state directory is empty"))
+	}
+	if c.MaxLag < 0 {
+		errs = append(errs, fmt.Errorf("max-lag %d: want 0 (off) or more", c.MaxLag))
 	}
 	if c.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("timeout %s: want more than 0", c.Timeout))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/pgdock/pgdock/healthcheck/internal/proc"
@@ -57,13 +58,30 @@ func (r Runner) role(ctx context.Context, name Name, want string) Report {
 		res.Details = map[string]string{}
 	}
 	res.Details["role"], res.Details["source"] = obs.role, obs.source
+	behind := ""
 	if obs.role == want {
 		res.Healthy = true
 		res.Message = fmt.Sprintf("%s (%s)", obs.role, obs.source)
+		if want == roleReplica && r.Config.MaxLag > 0 {
+			lag, err := strconv.ParseInt(res.Details["lag_bytes"], 10, 64)
+			switch {
+			case err != nil:
+				// Patroni lists no lag for a member it cannot place
+				// (not streaming, leader unknown); direct mode has none.
+				res.Healthy = false
+				res.Message = fmt.Sprintf("replica, lag unknown (%s), --max-lag %d bytes asked for", obs.source, r.Config.MaxLag)
+			case lag > r.Config.MaxLag:
+				res.Healthy = false
+				res.Message = fmt.Sprintf("replica %d bytes behind the leader, more than --max-lag %d (%s)", lag, r.Config.MaxLag, obs.source)
+			default:
+				res.Message = fmt.Sprintf("%s, %d bytes behind (%s)", obs.role, lag, obs.source)
+				behind = fmt.Sprintf(", %d bytes behind", lag)
+			}
+		}
 	} else {
 		res.Message = fmt.Sprintf("role %s, not %s (%s)", orNone(obs.role), want, obs.source)
 	}
-	return summarize(name, []Result{pm, res}, fmt.Sprintf("role %s (%s, mode %s)", obs.role, obs.source, orDirect(st.Mode)), "role")
+	return summarize(name, []Result{pm, res}, fmt.Sprintf("role %s%s (%s, mode %s)", obs.role, behind, obs.source, orDirect(st.Mode)), "role")
 }
 
 func orNone(role string) string {

@@ -52,7 +52,9 @@ func TestRole(t *testing.T) {
 		prober  PluginProber
 		leader  bool
 		replica bool
+		maxLag  int64
 		message string // prefix of the leader check's message
+		repMsg  string // part of the replica check's message, when set
 	}{
 		{name: "direct, recorded primary", st: primary, leader: true, message: "role primary (state file, recorded "},
 		{name: "direct, recorded replica", st: replica, replica: true, message: "role replica, not primary (state file"},
@@ -75,6 +77,13 @@ func TestRole(t *testing.T) {
 			leader: true, message: "role primary (patroni REST API, mode patroni)"},
 		{name: "patroni: live replica beats a recorded primary", st: patroni("primary"), prober: says(map[string]string{"role": "replica", "state": "running", "lag_bytes": "0"}),
 			replica: true, message: "role replica, not primary (patroni REST API)"},
+		{name: "patroni: replica within --max-lag", st: patroni("replica"), prober: says(map[string]string{"role": "replica", "state": "running", "lag_bytes": "1024"}),
+			replica: true, maxLag: 1 << 20, message: "role replica, not primary (patroni REST API)", repMsg: "role replica, 1024 bytes behind (patroni REST API, mode patroni)"},
+		{name: "patroni: replica beyond --max-lag", st: patroni("replica"), prober: says(map[string]string{"role": "replica", "state": "running", "lag_bytes": "33554432"}),
+			maxLag: 1 << 20, message: "role replica, not primary (patroni REST API)", repMsg: "replica 33554432 bytes behind the leader, more than --max-lag 1048576"},
+		{name: "patroni: replica whose lag Patroni cannot tell, with --max-lag", st: patroni("replica"), prober: says(map[string]string{"role": "replica", "state": "running"}),
+			maxLag: 1 << 20, message: "role replica, not primary (patroni REST API)", repMsg: "replica, lag unknown (patroni REST API), --max-lag 1048576 bytes asked for"},
+		{name: "direct replica with --max-lag: no lag known", st: replica, maxLag: 1, message: "role replica, not primary (state file", repMsg: "lag unknown"},
 		{name: "patroni: replica not running yet", st: patroni("replica"), prober: says(map[string]string{"role": "replica", "state": "starting"}),
 			message: "role none, not primary"},
 		{name: "patroni: REST unreachable, no fallback to the record", st: patroni("primary"),
@@ -87,6 +96,7 @@ func TestRole(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runner(t, tc.st, tc.prober)
+			r.Config.MaxLag = tc.maxLag
 			leader := r.Run(context.Background(), Leader)
 			assert.Equal(t, tc.leader, leader.Healthy, leader.Message)
 			assert.Equal(t, exitOf(tc.leader), leader.ExitCode())
@@ -94,6 +104,7 @@ func TestRole(t *testing.T) {
 			assert.NotContains(t, leader.Text(), "\n")
 			rep := r.Run(context.Background(), Replica)
 			assert.Equal(t, tc.replica, rep.Healthy, rep.Message)
+			assert.Contains(t, rep.Message, tc.repMsg)
 			assert.Equal(t, exitOf(tc.replica), rep.ExitCode())
 			var js map[string]any
 			require.NoError(t, json.Unmarshal([]byte(rep.JSON()), &js))
