@@ -20,19 +20,16 @@ func decodeHealthResponse(b []byte) (Result, error) {
 		}
 		b = b[n:]
 		switch {
-		case num == 1 && typ == protowire.VarintType:
+		case (num == 1 || num == 4) && typ == protowire.VarintType:
 			v, n := protowire.ConsumeVarint(b)
 			if n < 0 {
 				return Result{}, decodeErr(protowire.ParseError(n))
 			}
-			r.Healthy = v != 0
-			b = b[n:]
-		case num == 4 && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return Result{}, decodeErr(protowire.ParseError(n))
+			if num == 1 {
+				r.Healthy = v != 0
+			} else {
+				r.Degraded = v != 0
 			}
-			r.Degraded = v != 0
 			b = b[n:]
 		case num == 2 && typ == protowire.BytesType:
 			v, n := protowire.ConsumeString(b)
