@@ -32,6 +32,8 @@ func TestFirstBootAwkwardNamesThenRestart(t *testing.T) {
 	s.script("01-create.sql", "CREATE TABLE marker (note text); INSERT INTO marker VALUES ('first boot');", 0o644)
 	p := s.start()
 	p.ready()
+	// PostgreSQL logs its ready line just after it marks postmaster.pid ready
+	p.waitFor(readyLine, 2, 10*time.Second)
 	out := p.out.String()
 	assert.Equal(t, 2, strings.Count(out, readyLine), "the ready line appears twice on first boot")
 	assert.Contains(t, out, "PostgreSQL init process complete; ready for start up.")
@@ -51,6 +53,7 @@ func TestFirstBootAwkwardNamesThenRestart(t *testing.T) {
 	s.script("02-again.sql", "INSERT INTO marker VALUES ('should not run');", 0o644)
 	p2 := s.start()
 	p2.ready()
+	p2.waitFor(readyLine, 1, 10*time.Second)
 	out2 := p2.out.String()
 	assert.Contains(t, out2, "PostgreSQL Database directory appears to contain a database; Skipping initialization")
 	assert.Equal(t, 1, strings.Count(out2, readyLine))

@@ -60,7 +60,11 @@ func TestStartReadyStopFast(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, p.WaitReady(ctx))
-	assert.Contains(t, out.String(), "database system is ready to accept connections")
+	// PostgreSQL writes "ready" into postmaster.pid (what WaitReady reads)
+	// before it logs the line, and the log crosses a pipe.
+	assert.Eventually(t, func() bool {
+		return strings.Contains(out.String(), "database system is ready to accept connections")
+	}, 10*time.Second, 10*time.Millisecond, out.String())
 	var steps []Mode
 	res := p.Stop(Fast, 20*time.Second, nil, func(m Mode) { steps = append(steps, m) })
 	assert.Equal(t, Fast, res.Final)
