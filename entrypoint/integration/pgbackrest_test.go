@@ -408,7 +408,7 @@ func TestPgbackrestWithPatroni(t *testing.T) {
 	m.withPgbackrest("POSTGRES_PASSWORD", patroniSuperPassword)
 	m.set("PGDOCK_PLUGIN_DIR", patroniAndPgbackrestDir(t))
 	m.launch()
-	pollUntil(t, "leader", 120*time.Second, func() error { _, err := leaderOf([]*member{m}); return err })
+	waitLeader(t, m, 120*time.Second) // Patroni's leader, and the host ready (its role known)
 	m.p.waitFor("stanza ready", 1, 60*time.Second)
 
 	yml, err := os.ReadFile(filepath.Join(m.State, "files", "patroni", "patroni.yml"))

@@ -196,6 +196,9 @@ func (s *Scheduler) run(ctx context.Context, j *job, trigger string) (sdk.JobRes
 	}
 	defer s.wg.Done()
 	if j.PrimaryOnly && role != sdk.RolePrimary {
+		if role == sdk.RoleUnspecified {
+			return sdk.JobResult{}, fmt.Errorf("%w (this node is not ready yet, its role is unknown: retry once it is)", errNotPrimary)
+		}
 		return sdk.JobResult{}, fmt.Errorf("%w (this node: %s)", errNotPrimary, role)
 	}
 	j.mu.Lock()
