@@ -317,7 +317,7 @@ func (c *cluster) roles() map[string]string {
 		if n.patroni == nil || n.patroni.exited() {
 			continue
 		}
-		out[n.name] = StatusOf(context.Background(), n.rest, n.server.PGData, n.name).Role.String()
+		out[n.name] = StatusOf(context.Background(), n.rest, n.server.PGData, n.name, false).Role.String()
 	}
 	return out
 }
@@ -328,7 +328,7 @@ func (c *cluster) leader() (*node, error) {
 		if n.patroni == nil || n.patroni.exited() {
 			continue
 		}
-		st := StatusOf(context.Background(), n.rest, n.server.PGData, n.name)
+		st := StatusOf(context.Background(), n.rest, n.server.PGData, n.name, false)
 		if st.Role == sdk.RolePrimary && st.Ready {
 			if found != nil {
 				return nil, fmt.Errorf("two primaries: %s and %s", found.name, n.name)
@@ -429,7 +429,7 @@ func TestClusterForms_FailsOver(t *testing.T) {
 		if old.patroni.exited() {
 			t.Fatalf("patroni %s exited: %v", old.name, old.patroni.err)
 		}
-		st := StatusOf(context.Background(), old.rest, old.server.PGData, old.name)
+		st := StatusOf(context.Background(), old.rest, old.server.PGData, old.name, false)
 		if st.Role != sdk.RoleReplica || !st.Ready {
 			return fmt.Errorf("%s ready=%t (%s)", st.Role, st.Ready, st.Message)
 		}
@@ -463,7 +463,7 @@ func (c *cluster) waitFormed() *node {
 			if n == l {
 				continue
 			}
-			if st := StatusOf(context.Background(), n.rest, n.server.PGData, n.name); st.Role != sdk.RoleReplica || !st.Ready {
+			if st := StatusOf(context.Background(), n.rest, n.server.PGData, n.name, false); st.Role != sdk.RoleReplica || !st.Ready {
 				return fmt.Errorf("%s: %s ready=%t (%s)", n.name, st.Role, st.Ready, st.Message)
 			}
 		}
@@ -616,7 +616,7 @@ func TestClusterKill9SyncNoLostWrites(t *testing.T) {
 		if leader.patroni.exited() {
 			t.Fatalf("patroni %s exited: %v", leader.name, leader.patroni.err)
 		}
-		st := StatusOf(context.Background(), leader.rest, leader.server.PGData, leader.name)
+		st := StatusOf(context.Background(), leader.rest, leader.server.PGData, leader.name, false)
 		if st.Role != sdk.RoleReplica || !st.Ready {
 			return fmt.Errorf("%s ready=%t (%s)", st.Role, st.Ready, st.Message)
 		}

@@ -43,6 +43,7 @@ type Plugin struct {
 	cfg    *Config           // latest valid configuration (Configure/ModeCommand)
 	server sdk.Server        // latest server description
 	merged *sdk.MergedConfig // the merged configuration ModeCommand received
+	custom bool              // a custom bootstrap method is configured (see StatusOf)
 }
 
 var (
@@ -184,6 +185,7 @@ func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sd
 	}
 	p.mu.Lock()
 	p.cfg, p.server, p.merged = &c, req.Server, &req.Merged
+	p.custom = doc.Bootstrap.Method != ""
 	p.mu.Unlock()
 	p.log.Info("patroni mode", "scope", c.Scope, "name", c.Name, "etcd", strings.Join(c.ETCDHosts, ","),
 		"rest", c.RESTConnectHost+":"+strconv.Itoa(c.RESTPort), "postgresql", c.PGConnectHost+":"+strconv.Itoa(req.Server.Port))
@@ -223,7 +225,10 @@ func (p *Plugin) Status(ctx context.Context) (Status, error) {
 	if c == nil {
 		return Status{Role: sdk.RoleNone}, errors.New("not configured yet")
 	}
-	return StatusOf(ctx, NewREST(c.RESTPort), server.PGData, c.Name), nil
+	p.mu.Lock()
+	custom := p.custom
+	p.mu.Unlock()
+	return StatusOf(ctx, NewREST(c.RESTPort), server.PGData, c.Name, custom), nil
 }
 
 // Health reports Patroni's liveness and readiness with role, state,

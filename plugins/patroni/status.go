@@ -164,9 +164,10 @@ func RoleOf(n NodeStatus) sdk.Role {
 
 // StatusOf asks the REST API for the node's status and reads the
 // postmaster's pid from pgdata/postmaster.pid; name is this member's
-// Patroni name. An unreachable API is not an error: the node is simply not
+// Patroni name, custom whether a custom bootstrap method (a restore) is
+// configured. An unreachable API is not an error: the node is simply not
 // ready (Patroni is starting).
-func StatusOf(ctx context.Context, r *REST, pgdata, name string) Status {
+func StatusOf(ctx context.Context, r *REST, pgdata, name string, custom bool) Status {
 	n, err := r.Node(ctx)
 	if err != nil {
 		return Status{Role: sdk.RoleNone, Message: err.Error()}
@@ -187,15 +188,20 @@ func StatusOf(ctx context.Context, r *REST, pgdata, name string) Status {
 	}
 	// /patroni's cluster_unlocked is the view of the last HA cycle (up to
 	// loop_wait old), so it is only the cue to ask the DCS itself.
-	switch s.Role {
-	case sdk.RolePrimary:
+	switch {
+	case s.Role == sdk.RolePrimary && !custom:
 		// Patroni sets the master role before the post-bootstrap
-		// callback and takes the leader key after it — and after a custom
-		// bootstrap (a restore) it restarts PostgreSQL in between, with
-		// the final settings. A primary is ready once it holds the key
-		// (GET /cluster reads the DCS afresh, so this costs milliseconds,
-		// not loop_wait); before that a connection may be cut by that
-		// restart.
+		// callback and takes the leader key one HA cycle after it
+		// (loop_wait, 10 s by default: waiting for the key cost the
+		// bench's first node 7 s). After initdb nothing happens to the
+		// server in between, and the host waits for the callback itself.
+	case s.Role == sdk.RolePrimary:
+		// After a custom bootstrap (a restore) Patroni restarts
+		// PostgreSQL with the final settings between the callback and
+		// taking the key, and a connection made then is cut. With a
+		// custom method configured, a primary is ready once it holds
+		// the key (GET /cluster reads the DCS afresh; on a restart of an
+		// existing cluster the key is there already).
 		leader, err := r.Leader(ctx)
 		if err != nil || leader != name {
 			s.Ready = false

@@ -60,18 +60,21 @@ func TestStatusOf(t *testing.T) {
 		readiness int
 		pidfile   string
 		cluster   string
+		custom    bool // a custom bootstrap method is configured
 		want      Status
 	}{
-		{"ready primary", primary, 200, "4242\n/data\n", noLeader, Status{Role: sdk.RolePrimary, Ready: true, PostmasterPID: 4242}},
-		{"not ready", primary, 503, "4242\n", n1Leads, Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
-		{"no pid file yet", primary, 200, "", n1Leads, Status{Role: sdk.RolePrimary}},
-		{"starting replica", `{"state":"starting","role":"replica"}`, 503, "7\n", n2Leads, Status{Role: sdk.RoleNone}},
-		{"primary before it holds the key (post-bootstrap, Patroni may still restart PostgreSQL)", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", noLeader, Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
-		{"primary holding the key while the REST view is a cycle old", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", n1Leads, Status{Role: sdk.RolePrimary, PostmasterPID: 4242, Ready: true}},
-		{"primary, the DCS unreadable", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", `not json`, Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
-		{"running replica, no leader anywhere (a restore recovering during bootstrap)", `{"state":"running","role":"replica","cluster_unlocked":true}`, 200, "7\n", noLeader, Status{Role: sdk.RoleReplica, PostmasterPID: 7}},
-		{"running replica, the REST view a cycle old, a leader in the DCS", `{"state":"running","role":"replica","cluster_unlocked":true}`, 200, "7\n", n2Leads, Status{Role: sdk.RoleReplica, PostmasterPID: 7, Ready: true}},
-		{"running replica of a leader", `{"state":"running","role":"replica"}`, 200, "7\n", noLeader, Status{Role: sdk.RoleReplica, Ready: true, PostmasterPID: 7}},
+		{"ready primary", primary, 200, "4242\n/data\n", noLeader, false, Status{Role: sdk.RolePrimary, Ready: true, PostmasterPID: 4242}},
+		{"not ready", primary, 503, "4242\n", n1Leads, false, Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
+		{"no pid file yet", primary, 200, "", n1Leads, false, Status{Role: sdk.RolePrimary}},
+		{"starting replica", `{"state":"starting","role":"replica"}`, 503, "7\n", n2Leads, false, Status{Role: sdk.RoleNone}},
+		{"primary after initdb, before the key (nothing restarts it; the host waits for the callback)", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", noLeader, false, Status{Role: sdk.RolePrimary, PostmasterPID: 4242, Ready: true}},
+		{"primary after a custom bootstrap, before the key (Patroni may still restart it)", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", noLeader, true, Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
+		{"primary after a custom bootstrap holding the key while the REST view is a cycle old", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", n1Leads, true, Status{Role: sdk.RolePrimary, PostmasterPID: 4242, Ready: true}},
+		{"primary after a custom bootstrap, the DCS unreadable", `{"state":"running","role":"master","cluster_unlocked":true}`, 200, "4242\n", `not json`, true, Status{Role: sdk.RolePrimary, PostmasterPID: 4242}},
+		{"running replica, no leader anywhere (a restore recovering during bootstrap)", `{"state":"running","role":"replica","cluster_unlocked":true}`, 200, "7\n", noLeader, true, Status{Role: sdk.RoleReplica, PostmasterPID: 7}},
+		{"running replica, no leader anywhere, initdb cluster", `{"state":"running","role":"replica","cluster_unlocked":true}`, 200, "7\n", noLeader, false, Status{Role: sdk.RoleReplica, PostmasterPID: 7}},
+		{"running replica, the REST view a cycle old, a leader in the DCS", `{"state":"running","role":"replica","cluster_unlocked":true}`, 200, "7\n", n2Leads, false, Status{Role: sdk.RoleReplica, PostmasterPID: 7, Ready: true}},
+		{"running replica of a leader", `{"state":"running","role":"replica"}`, 200, "7\n", noLeader, false, Status{Role: sdk.RoleReplica, Ready: true, PostmasterPID: 7}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +83,7 @@ func TestStatusOf(t *testing.T) {
 			if tt.pidfile != "" {
 				pgdata = pgdataWithPID(t, tt.pidfile)
 			}
-			got := StatusOf(context.Background(), r, pgdata, "n1")
+			got := StatusOf(context.Background(), r, pgdata, "n1", tt.custom)
 			assert.Equal(t, tt.want.Role, got.Role)
 			assert.Equal(t, tt.want.Ready, got.Ready)
 			assert.Equal(t, tt.want.PostmasterPID, got.PostmasterPID)
@@ -90,7 +93,7 @@ func TestStatusOf(t *testing.T) {
 
 func TestStatusOfUnreachable(t *testing.T) {
 	r := NewREST(1) // nothing listens on port 1
-	got := StatusOf(context.Background(), r, t.TempDir(), "n1")
+	got := StatusOf(context.Background(), r, t.TempDir(), "n1", false)
 	assert.Equal(t, sdk.RoleNone, got.Role)
 	assert.False(t, got.Ready)
 	assert.Contains(t, got.Message, "REST API")
