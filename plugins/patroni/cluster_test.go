@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/pgbin"
 	"github.com/pgdock/pgdock/plugins/sdk/sdktest"
 )
 
@@ -192,7 +193,7 @@ func newCluster(t *testing.T, members int, extra map[string]string) *cluster {
 	if err != nil {
 		sdktest.Missing(t, "no postgres user (Debian package postgresql-15)")
 	}
-	bin, err := FindBinDir(nil, "")
+	bin, err := pgbin.FindBinDir(nil, "")
 	if err != nil {
 		sdktest.Missing(t, err.Error())
 	}

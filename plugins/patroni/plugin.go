@@ -14,6 +14,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/pgbin"
 )
 
 // Name is the plugin's name: pgdock-plugin-patroni, PATRONI_ENABLE.
@@ -128,7 +129,7 @@ func (p *Plugin) render(env map[string]string, server sdk.Server) (sdk.File, err
 	if server.FilesDir == "" {
 		return sdk.File{}, errors.New("the host gave no files directory for patroni.yml")
 	}
-	bin, err := FindBinDir(nil, "")
+	bin, err := pgbin.FindBinDir(nil, "")
 	if err != nil {
 		return sdk.File{}, err
 	}
@@ -164,7 +165,7 @@ func (p *Plugin) ModeCommand(_ context.Context, req sdk.ModeCommandRequest) (*sd
 	if req.Server.FilesDir == "" {
 		return nil, errors.New("the host gave no files directory for patroni.yml")
 	}
-	bin, err := FindBinDir(nil, "")
+	bin, err := pgbin.FindBinDir(nil, "")
 	if err != nil {
 		return nil, err
 	}
@@ -221,13 +222,12 @@ func (p *Plugin) ModeStatus(ctx context.Context) (sdk.ModeStatus, error) {
 // Status asks the local Patroni for role, readiness and the postmaster pid
 // (the body of the ModeStatus hook).
 func (p *Plugin) Status(ctx context.Context) (Status, error) {
-	c, server := p.current()
+	p.mu.Lock()
+	c, server, custom := p.cfg, p.server, p.custom
+	p.mu.Unlock()
 	if c == nil {
 		return Status{Role: sdk.RoleNone}, errors.New("not configured yet")
 	}
-	p.mu.Lock()
-	custom := p.custom
-	p.mu.Unlock()
 	return StatusOf(ctx, NewREST(c.RESTPort), server.PGData, c.Name, custom), nil
 }
 

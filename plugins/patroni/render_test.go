@@ -192,21 +192,3 @@ func TestChildEnv(t *testing.T) {
 	assert.Equal(t, "SIGTERM", cmd.StopSignal)
 	assert.False(t, slices.ContainsFunc(cmd.Argv, func(a string) bool { return strings.Contains(a, "x") && len(a) == 1 }))
 }
-
-func TestFindBinDir(t *testing.T) {
-	root := t.TempDir()
-	for _, m := range []string{"13", "15", "9"} {
-		d := filepath.Join(root, "lib", "postgresql", m, "bin")
-		require.NoError(t, os.MkdirAll(d, 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(d, "postgres"), nil, 0o755))
-	}
-	notFound := func(string) (string, error) { return "", exec.ErrNotFound }
-	got, err := FindBinDir(notFound, root)
-	require.NoError(t, err)
-	assert.Equal(t, filepath.Join(root, "lib", "postgresql", "15", "bin"), got)
-	got, err = FindBinDir(func(string) (string, error) { return "/opt/pg/bin/postgres", nil }, root)
-	require.NoError(t, err)
-	assert.Equal(t, "/opt/pg/bin", got)
-	_, err = FindBinDir(notFound, t.TempDir())
-	assert.ErrorContains(t, err, "postgresql-<major>")
-}

@@ -4,12 +4,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pgdock/pgdock/plugins/sdk"
+	"github.com/pgdock/pgdock/plugins/sdk/pgbin"
 )
 
 // DefaultConnectTimeout bounds the connection attempt (PGCONNECT_TIMEOUT)
@@ -110,22 +110,11 @@ func (t Target) env(passfile string) []string {
 	return env
 }
 
-// Find returns the psql to run: the one beside the `postgres` on PATH (the
-// server's own bin directory), else the newest
-// /usr/lib/postgresql/<major>/bin/psql, else psql on PATH.
+// Find returns the psql to run: the one in the server's bin directory
+// (pgbin.FindBinDir), else psql on PATH.
 func Find() (string, error) {
-	if p, err := exec.LookPath("postgres"); err == nil {
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			p = real
-		}
-		if c := filepath.Join(filepath.Dir(p), "psql"); executable(c) {
-			return c, nil
-		}
-	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/psql")
-	sort.Slice(dirs, func(i, j int) bool { return majorOf(dirs[i]) > majorOf(dirs[j]) })
-	for _, c := range dirs {
-		if executable(c) {
+	if dir, err := pgbin.FindBinDir(nil, ""); err == nil {
+		if c := filepath.Join(dir, "psql"); executable(c) {
 			return c, nil
 		}
 	}
@@ -135,12 +124,4 @@ func Find() (string, error) {
 func executable(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
-}
-
-func majorOf(psql string) float64 {
-	v, err := strconv.ParseFloat(filepath.Base(filepath.Dir(filepath.Dir(psql))), 64)
-	if err != nil {
-		return -1
-	}
-	return v
 }
