@@ -158,9 +158,11 @@ func connFromProto(c *pb.Connection) Conn {
 }
 
 func healthToProto(h Health) *pb.HealthResponse {
-	return &pb.HealthResponse{Healthy: h.Healthy, Degraded: h.Degraded && h.Healthy, Message: h.Message, Details: h.Details}
+	return &pb.HealthResponse{Healthy: h.Healthy, Degraded: h.Degraded, Message: h.Message, Details: h.Details}
 }
 
+// healthFromProto applies the protocol's rule on the receiving side, like
+// probe's decoder: degraded counts only with healthy.
 func healthFromProto(r *pb.HealthResponse) Health {
 	return Health{Healthy: r.GetHealthy(), Degraded: r.GetDegraded() && r.GetHealthy(), Message: r.GetMessage(), Details: r.GetDetails()}
 }
