@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -118,6 +119,7 @@ func (o *Options) trustHBA() (string, error) {
 	if err := os.Chmod(o.SocketDir, 0o700); err != nil {
 		return "", err
 	}
+	clearStaleSocketLocks(o.SocketDir)
 	p := filepath.Join(o.SocketDir, "upgrade_hba.conf")
 	if err := os.WriteFile(p, []byte("local all all trust\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write temporary pg_hba: %w", err)
@@ -195,4 +197,37 @@ func (o *Options) stopBudget() time.Duration {
 		return o.StopBudget
 	}
 	return 30 * time.Second
+}
+
+// clearStaleSocketLocks removes, from the private socket directory, the
+// socket lock files (and sockets) of postmasters that are gone or are
+// zombies: a killed upgrade's server that nobody has reaped yet (pgdock
+// not running as PID 1) still passes PostgreSQL's kill(pid, 0) check, and
+// its lock would make the next temporary server on that port refuse to
+// start. A live postmaster's lock is left alone.
+func clearStaleSocketLocks(dir string) {
+	locks, _ := filepath.Glob(filepath.Join(dir, ".s.PGSQL.*.lock"))
+	for _, lock := range locks {
+		data, err := os.ReadFile(lock)
+		if err != nil {
+			continue
+		}
+		first, _, _ := strings.Cut(string(data), "\n")
+		pid, err := strconv.Atoi(strings.TrimSpace(first))
+		if err != nil || pid <= 0 || !deadOrZombie(pid) {
+			continue
+		}
+		_ = os.Remove(strings.TrimSuffix(lock, ".lock"))
+		_ = os.Remove(lock)
+	}
+}
+
+// deadOrZombie reports whether pid is gone or a zombie.
+func deadOrZombie(pid int) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return os.IsNotExist(err)
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	return i >= 0 && i+2 < len(data) && data[i+2] == 'Z'
 }
